@@ -1,0 +1,61 @@
+"""TutorApp: the lesson list, lessons, help; torch warms up in a worker after the first paint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+
+from tutor import __version__
+from tutor.course.loader import bundled_folder, load_folder
+from tutor.screens.help import HelpScreen, keys_markdown
+from tutor.screens.home import HomeScreen
+from tutor.screens.lesson import LessonScreen
+
+
+class TutorApp(App[None]):
+    """cnn-tutor: convolution, pooling and symmetry, live through PyTorch."""
+
+    CSS_PATH = "tutor.tcss"
+    TITLE = "cnn-tutor"
+    SUB_TITLE = f"v{__version__}"
+
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", tooltip="Every key of this screen", key_display="?"),
+        Binding("f1", "help", "Help", show=False, priority=True),
+        Binding("q", "quit", "Quit", tooltip="Quit cnn-tutor"),
+    ]
+
+    def __init__(self, lessons_dir: Path | None = None, start_lesson: str | None = None) -> None:
+        super().__init__()
+        self.lessons, self.errors = load_folder(lessons_dir or bundled_folder())
+        self.start_lesson = start_lesson
+
+    def on_mount(self) -> None:
+        self.push_screen(HomeScreen(self.lessons, self.errors))
+        if self.start_lesson:
+            self.open_lesson(self.start_lesson)
+        self._warm_up_engine()
+
+    @work(thread=True, group="warm-up")
+    def _warm_up_engine(self) -> None:
+        """Import torch now, off the UI thread, so the first lab is ready sooner."""
+        from tutor.engine import conv  # noqa: F401
+
+    def lesson(self, lesson_id: str):
+        return next((lesson for lesson in self.lessons if lesson.id == lesson_id), None)
+
+    def open_lesson(self, lesson_id: str, page: int = 0) -> None:
+        lesson = self.lesson(lesson_id)
+        if lesson is None:
+            self.notify(f"There is no lesson {lesson_id!r}.", severity="error")
+            return
+        self.push_screen(LessonScreen(lesson, page))
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        title = self.screen.sub_title or self.screen.title or type(self.screen).__name__
+        self.push_screen(HelpScreen(keys_markdown(self.screen, str(title))))

@@ -1,0 +1,89 @@
+"""Read a learner's answer and check it against the engine's expected value.
+
+Answers are parsed, never evaluated: a shape is a list of integers however it is spelled
+(``[1, 3, 3, 3]``, ``(1,3,3,3)``, ``1x3x3x3``, ``torch.Size([1, 3, 3, 3])``), a number is a
+finite float, a count is a whole number.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tutor.course.quantities import Expected
+from tutor.numbers import NumberError, format_number, parse_number, shown
+
+MAX_ANSWER_CHARS = 64
+_SIZE = re.compile(r"^torch\.size\s*\((.*)\)$", re.IGNORECASE | re.DOTALL)
+_SEPARATORS = re.compile(r"\s*(?:,|x|×|\*)\s*|\s+", re.IGNORECASE)
+
+
+class AnswerError(ValueError):
+    """An answer that cannot be read; the message says how to write it."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    correct: bool
+    message: str
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    text = text.strip()
+    if match := _SIZE.match(text):
+        text = match.group(1).strip()
+    while len(text) >= 2 and text[0] + text[-1] in ("[]", "()"):
+        text = text[1:-1].strip()
+    parts = [p for p in _SEPARATORS.split(text) if p]
+    if not parts or len(parts) > 8 or not all(p.isascii() and p.isdigit() and len(p) <= 6 for p in parts):
+        raise AnswerError(f"{shown(text)} is not a shape: write sizes in order, e.g. [1, 2, 4, 4] or 1x2x4x4.")
+    return tuple(int(p) for p in parts)
+
+
+def parse_integer(text: str) -> int:
+    value = parse_number(text)
+    if value != int(value):
+        raise AnswerError(f"{shown(text.strip())} is not a whole number: a count has no fraction.")
+    return int(value)
+
+
+def _close(answer: float, target: float) -> bool:
+    # Two decimals are enough: the tolerance covers rounding to 0.01 (and float32 noise).
+    return abs(answer - target) <= 0.0051 + 1e-4 * abs(target)
+
+
+def _parse(kind: str, text: str):
+    if not text.strip():
+        raise AnswerError("Nothing was typed: type your answer, then press Enter.")
+    if len(text) > MAX_ANSWER_CHARS:
+        raise AnswerError(f"That answer is {len(text)} characters long; an answer needs at most {MAX_ANSWER_CHARS}.")
+    try:
+        if kind == "shape":
+            return parse_shape(text)
+        value = parse_number(text)
+        return parse_integer(text) if kind == "integer" else value
+    except NumberError as error:
+        raise AnswerError(str(error)) from None
+
+
+def check(expected: Expected, text: str) -> Verdict:
+    """Right or wrong, with a message; ``AnswerError`` if ``text`` cannot be read at all."""
+    answer = _parse(expected.kind, text)
+    matches = (lambda a, b: _close(a, float(b))) if expected.kind == "number" else (lambda a, b: a == b)
+    if matches(answer, expected.value):
+        return Verdict(True, f"Correct: {_show(expected.value)}.")
+    for wrong, hint in expected.mistakes:
+        if matches(answer, wrong):
+            return Verdict(False, hint)
+    if expected.kind == "shape" and len(answer) != len(expected.value):
+        return Verdict(False, f"The answer has {len(expected.value)} axes; yours has {len(answer)}.")
+    return Verdict(False, f"{_show(answer)} is not it. Try again, ask for a hint, or reveal the solution.")
+
+
+def _show(value) -> str:
+    if isinstance(value, tuple):
+        return "[" + ", ".join(map(str, value)) + "]"
+    return format_number(value) if isinstance(value, float) else str(value)
+
+
+

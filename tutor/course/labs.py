@@ -1,0 +1,34 @@
+"""The tensors a lab starts from, built by the engine from the lesson's description."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tutor.course.model import ConvLab
+from tutor.engine.spec import ConvSpec
+
+
+@dataclass
+class ConvTensors:
+    """A convolution lab's state: numpy arrays the engine made (input, weight, optional bias)."""
+
+    spec: ConvSpec
+    x: Any
+    weight: Any
+    bias: Any | None
+
+    def copy(self) -> "ConvTensors":
+        bias = None if self.bias is None else self.bias.copy()
+        return ConvTensors(self.spec, self.x.copy(), self.weight.copy(), bias)
+
+
+def conv_tensors(lab: ConvLab) -> ConvTensors:
+    """The lab as the lesson defines it: seeded ``nn.Conv2d`` weights, then the hand-set kernels."""
+    from tutor.engine import conv  # torch: only once a lab or an answer is really needed
+
+    x = conv.make_input(lab.input_shape, lab.input_fill, lab.seed)
+    weight, bias = conv.initial_weights(lab.layer, lab.seed)
+    for kernel in lab.kernels:
+        weight[kernel.out, kernel.into] = kernel.values
+    return ConvTensors(lab.layer, x, weight, bias)

@@ -1,0 +1,330 @@
+"""Read lesson files (TOML) into the course model, reporting every problem by file and field.
+
+Lesson files are data: they are parsed with ``tomllib`` and checked field by field; nothing in
+them is executed, and the sizes they may ask for are bounded (see the limits below).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tutor.course.model import LAB_PARTS, QUANTITIES, AnswerSpec, ConvLab, Exercise, KernelOverride, Lesson, Page
+from tutor.engine.spec import ConvSpec
+
+# Bounds that keep a lesson small enough to show and cheap to compute.
+MAX_FILE_BYTES = 256 * 1024
+MAX_SIDE = 64
+MAX_CHANNELS = 16
+MAX_KERNEL = 9
+MAX_VALUE = 1e4
+INPUT_FILLS = ("arange", "zeros", "randn")
+_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: Path
+    where: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        line = f":{self.line}" if self.line else ""
+        where = f" {self.where}:" if self.where else ""
+        return f"{self.path}{line}:{where} {self.message}"
+
+
+class LessonError(Exception):
+    """A lesson file that cannot be used; ``problems`` lists everything wrong with it."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class _Reader:
+    """Reads fields out of parsed TOML, recording a problem for each bad one."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.problems: list[Problem] = []
+
+    def problem(self, where: str, message: str) -> None:
+        self.problems.append(Problem(self.path, where, message))
+
+    def field(self, table: dict, key: str, kind: type, where: str, default: Any = _MISSING) -> Any:
+        name = f"{where}.{key}" if where else key
+        if key not in table:
+            if default is _MISSING:
+                self.problem(name, f"missing (expected {_kind_name(kind)})")
+            return None if default is _MISSING else default
+        value = table[key]
+        if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+            self.problem(name, f"expected an integer, got {_describe(value)}")
+            return None
+        if kind is not int and not isinstance(value, kind):
+            self.problem(name, f"expected {_kind_name(kind)}, got {_describe(value)}")
+            return None
+        return value
+
+    def count(self, table: dict, key: str, where: str, low: int, high: int, default: Any = _MISSING) -> int | None:
+        value = self.field(table, key, int, where, default)
+        if isinstance(value, int) and not low <= value <= high:
+            self.problem(f"{where}.{key}", f"must be between {low} and {high}, got {value}")
+            return None
+        return value
+
+    def unknown(self, table: dict, allowed: set[str], where: str) -> None:
+        for key in table:
+            if key not in allowed:
+                self.problem(f"{where}.{key}" if where else key, f"unknown field (known: {', '.join(sorted(allowed))})")
+
+
+def _kind_name(kind: type) -> str:
+    return {str: "a string", int: "an integer", bool: "true or false", list: "a list", dict: "a table"}[kind]
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text[:30] + '…' if len(text) > 30 else text}"
+
+
+def load_lesson(path: Path) -> Lesson:
+    """The lesson in ``path``, or ``LessonError`` listing every problem found."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise LessonError([Problem(path, "", f"cannot be read: {error.strerror or error}")]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise LessonError([Problem(path, "", f"is {len(raw)} bytes; a lesson file may have at most {MAX_FILE_BYTES}")])
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise LessonError([Problem(path, "", "is not UTF-8 text")]) from None
+    except (tomllib.TOMLDecodeError, RecursionError) as error:
+        raise LessonError([_toml_problem(path, error)]) from None
+    reader = _Reader(path)
+    lesson = _lesson(reader, data)
+    if reader.problems:
+        raise LessonError(reader.problems)
+    return lesson
+
+
+def _toml_problem(path: Path, error: Exception) -> Problem:
+    message = str(error) if isinstance(error, tomllib.TOMLDecodeError) else "nests too deeply"
+    match = re.search(r"\(at line (\d+), column \d+\)", message)
+    line = int(match.group(1)) if match else None
+    return Problem(path, "", f"is not valid TOML: {message}", line)
+
+
+def _lesson(r: _Reader, data: dict) -> Lesson:
+    r.unknown(data, {"id", "title", "summary", "order", "labs", "pages"}, "")
+    lesson_id = r.field(data, "id", str, "")
+    if isinstance(lesson_id, str) and not _ID.fullmatch(lesson_id):
+        r.problem("id", f"{lesson_id[:40]!r} must be lower-case letters, digits, '-' or '_' (at most 40)")
+    labs = {}
+    for key, table in (r.field(data, "labs", dict, "", {}) or {}).items():
+        if not isinstance(table, dict):
+            r.problem(f"labs.{key}", f"expected a table, got {_describe(table)}")
+            continue
+        lab = _lab(r, key, table, f"labs.{key}")
+        if lab is not None:
+            labs[key] = lab
+    pages = []
+    for number, table in enumerate(r.field(data, "pages", list, "") or [], start=1):
+        where = f"pages[{number}]"
+        if not isinstance(table, dict):
+            r.problem(where, f"expected a table, got {_describe(table)}")
+            continue
+        pages.append(_page(r, table, where, labs))
+    if "pages" in data and not pages and not r.problems:
+        r.problem("pages", "a lesson needs at least one page")
+    return Lesson(
+        id=lesson_id or "",
+        title=r.field(data, "title", str, "") or "",
+        summary=r.field(data, "summary", str, "") or "",
+        order=r.count(data, "order", "", 0, 10_000, 100) or 0,
+        pages=tuple(pages),
+        labs=labs,
+        path=r.path,
+    )
+
+
+def _lab(r: _Reader, lab_id: str, table: dict, where: str) -> ConvLab | None:
+    r.unknown(table, {"kind", "input", "layer", "seed", "kernels"}, where)
+    kind = r.field(table, "kind", str, where)
+    if kind is not None and kind != "conv2d":
+        r.problem(f"{where}.kind", f"unknown lab kind {kind!r} (known: conv2d)")
+    inputs = r.field(table, "input", dict, where) or {}
+    shape = _shape(r, inputs, f"{where}.input")
+    fill = r.field(inputs, "fill", str, f"{where}.input", "arange")
+    if fill not in INPUT_FILLS:
+        r.problem(f"{where}.input.fill", f"unknown fill {fill!r} (known: {', '.join(INPUT_FILLS)})")
+    layer = _layer(r, r.field(table, "layer", dict, where) or {}, f"{where}.layer")
+    if shape and layer and shape[1] != layer.in_channels:
+        r.problem(f"{where}.layer.in_channels", f"is {layer.in_channels} but the input has {shape[1]} channels")
+    seed = r.count(table, "seed", where, 0, 2**31 - 1, 0)
+    kernels = []
+    for number, override in enumerate(r.field(table, "kernels", list, where, []) or [], start=1):
+        kernel = _kernel(r, override, f"{where}.kernels[{number}]", layer)
+        if kernel is not None:
+            kernels.append(kernel)
+    if None in (shape, layer, seed) or fill not in INPUT_FILLS:
+        return None
+    return ConvLab(lab_id, shape, fill, layer, seed, tuple(kernels))
+
+
+def _shape(r: _Reader, table: dict, where: str) -> tuple[int, int, int, int] | None:
+    shape = r.field(table, "shape", list, where)
+    if shape is None:
+        return None
+    limits = (1, MAX_CHANNELS, MAX_SIDE, MAX_SIDE)
+    if len(shape) != 4 or not all(type(n) is int and 1 <= n <= top for n, top in zip(shape, limits)):
+        r.problem(f"{where}.shape", f"must be [batch, channels, height, width] with batch 1, channels "
+                  f"1..{MAX_CHANNELS}, sides 1..{MAX_SIDE}; got {shape!r:.60}")
+        return None
+    return tuple(shape)
+
+
+def _layer(r: _Reader, table: dict, where: str) -> ConvSpec | None:
+    r.unknown(table, {"in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias"}, where)
+    values = {
+        "in_channels": r.count(table, "in_channels", where, 1, MAX_CHANNELS),
+        "out_channels": r.count(table, "out_channels", where, 1, MAX_CHANNELS),
+        "kernel_size": r.count(table, "kernel_size", where, 1, MAX_KERNEL),
+        "stride": r.count(table, "stride", where, 1, MAX_SIDE, 1),
+        "padding": r.count(table, "padding", where, 0, MAX_KERNEL, 0),
+        "dilation": r.count(table, "dilation", where, 1, MAX_KERNEL, 1),
+        "groups": r.count(table, "groups", where, 1, MAX_CHANNELS, 1),
+        "bias": r.field(table, "bias", bool, where, False),
+    }
+    if None in values.values():
+        return None
+    for name in ("in_channels", "out_channels"):
+        if values[name] % values["groups"]:
+            r.problem(f"{where}.groups", f"{name} ({values[name]}) must be divisible by groups ({values['groups']})")
+            return None
+    return ConvSpec(**values)
+
+
+def _kernel(r: _Reader, table: Any, where: str, layer: ConvSpec | None) -> KernelOverride | None:
+    if not isinstance(table, dict):
+        r.problem(where, f"expected a table, got {_describe(table)}")
+        return None
+    r.unknown(table, {"out", "in", "values"}, where)
+    top_out = layer.out_channels - 1 if layer else MAX_CHANNELS
+    top_in = layer.weight_shape[1] - 1 if layer else MAX_CHANNELS
+    out = r.count(table, "out", where, 0, top_out)
+    into = r.count(table, "in", where, 0, top_in)
+    values = r.field(table, "values", list, where)
+    k = layer.kernel_size if layer else None
+    rows = _matrix(values, k)
+    if values is not None and rows is None:
+        r.problem(f"{where}.values", f"must be a {k}x{k} list of finite numbers within ±{MAX_VALUE:g}")
+    if None in (out, into, rows):
+        return None
+    return KernelOverride(out, into, rows)
+
+
+def _matrix(values: Any, k: int | None) -> tuple[tuple[float, ...], ...] | None:
+    if k is None or not isinstance(values, list) or len(values) != k:
+        return None
+    rows = []
+    for row in values:
+        if not isinstance(row, list) or len(row) != k:
+            return None
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                   and abs(v) <= MAX_VALUE for v in row):
+            return None
+        rows.append(tuple(float(v) for v in row))
+    return tuple(rows)
+
+
+def _page(r: _Reader, table: dict, where: str, labs: dict[str, ConvLab]) -> Page:
+    r.unknown(table, {"title", "body", "lab", "show", "exercises"}, where)
+    lab = r.field(table, "lab", str, where, None)
+    if lab is not None and lab not in labs:
+        r.problem(f"{where}.lab", f"names lab {lab!r}, which this lesson does not define")
+    show = r.field(table, "show", list, where, list(LAB_PARTS)) or []
+    for part in show:
+        if part not in LAB_PARTS:
+            r.problem(f"{where}.show", f"unknown part {part!r} (known: {', '.join(LAB_PARTS)})")
+    exercises = []
+    for number, exercise in enumerate(r.field(table, "exercises", list, where, []) or [], start=1):
+        parsed = _exercise(r, exercise, f"{where}.exercises[{number}]", labs)
+        if parsed is not None:
+            exercises.append(parsed)
+    return Page(
+        title=r.field(table, "title", str, where) or "",
+        body=r.field(table, "body", str, where, ""),
+        lab=lab,
+        show=tuple(p for p in show if p in LAB_PARTS),
+        exercises=tuple(exercises),
+    )
+
+
+def _exercise(r: _Reader, table: Any, where: str, labs: dict[str, ConvLab]) -> Exercise | None:
+    if not isinstance(table, dict):
+        r.problem(where, f"expected a table, got {_describe(table)}")
+        return None
+    r.unknown(table, {"id", "prompt", "answer", "hints"}, where)
+    exercise_id = r.field(table, "id", str, where)
+    prompt = r.field(table, "prompt", str, where)
+    hints = r.field(table, "hints", list, where, [])
+    if hints is not None and not all(isinstance(h, str) for h in hints):
+        r.problem(f"{where}.hints", "must be a list of strings")
+        hints = None
+    answer = _answer(r, r.field(table, "answer", dict, where) or {}, f"{where}.answer", labs)
+    if None in (exercise_id, prompt, hints, answer):
+        return None
+    return Exercise(exercise_id, prompt, answer, tuple(hints))
+
+
+def _answer(r: _Reader, table: dict, where: str, labs: dict[str, ConvLab]) -> AnswerSpec | None:
+    r.unknown(table, {"quantity", "lab", "index", "layer"}, where)
+    quantity = r.field(table, "quantity", str, where)
+    if quantity is None:
+        return None
+    if quantity not in QUANTITIES:
+        r.problem(f"{where}.quantity", f"unknown quantity {quantity!r} (known: {', '.join(QUANTITIES)})")
+        return None
+    if quantity == "parameter_count":
+        layer = _layer(r, r.field(table, "layer", dict, where) or {}, f"{where}.layer")
+        return AnswerSpec(quantity, layer=layer) if layer else None
+    lab_id = r.field(table, "lab", str, where)
+    if lab_id is not None and lab_id not in labs:
+        r.problem(f"{where}.lab", f"names lab {lab_id!r}, which this lesson does not define")
+        return None
+    if quantity == "output_shape":
+        return AnswerSpec(quantity, lab=lab_id) if lab_id else None
+    index = r.field(table, "index", list, where)
+    if index is not None and (len(index) != 4 or not all(type(i) is int and i >= 0 for i in index)):
+        r.problem(f"{where}.index", f"must be four indices [batch, channel, row, col], got {index!r:.60}")
+        return None
+    return AnswerSpec(quantity, lab=lab_id, index=tuple(index)) if lab_id and index else None
+
+
+def load_folder(folder: Path) -> tuple[list[Lesson], list[LessonError]]:
+    """Every ``*.toml`` lesson in ``folder`` in course order, and the errors of those that failed."""
+    lessons, errors = [], []
+    for path in sorted(Path(folder).glob("*.toml")):
+        try:
+            lessons.append(load_lesson(path))
+        except LessonError as error:
+            errors.append(error)
+    lessons.sort(key=lambda lesson: (lesson.order, lesson.id))
+    return lessons, errors
+
+
+def bundled_folder() -> Path:
+    """The lessons shipped with the tutor: inside the installed package, or beside it in a checkout."""
+    package = Path(__file__).resolve().parent.parent
+    installed = package / "lessons"
+    return installed if installed.is_dir() else package.parent / "lessons"

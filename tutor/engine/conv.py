@@ -1,0 +1,167 @@
+"""Convolution through the real ``nn.Conv2d``, and the same sum unrolled term by term."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from tutor.engine.spec import ConvSpec
+
+# The tensors are tiny: one thread answers faster than a pool that must wake up.
+torch.set_num_threads(1)
+
+
+@dataclass(frozen=True)
+class Tap:
+    """One term of the unrolled sum: input value times kernel value."""
+
+    in_channel: int
+    row: int  # input coordinates; outside the input means a padding cell
+    col: int
+    x: float
+    w: float
+
+
+@dataclass(frozen=True)
+class ChannelTerms:
+    """The terms one input channel contributes to an output cell, and their subtotal."""
+
+    in_channel: int
+    kernel_index: int  # which in-slot of the weight holds the kernel
+    taps: tuple[Tap, ...]
+    subtotal: float
+
+
+@dataclass(frozen=True)
+class Unrolled:
+    """One output cell written out: per input channel subtotals, the bias, the sum."""
+
+    out_channel: int
+    row: int
+    col: int
+    channels: tuple[ChannelTerms, ...]
+    bias: float | None
+    total: float
+
+
+def make_input(shape: tuple[int, ...], fill: str = "arange", seed: int = 0) -> np.ndarray:
+    """An input tensor as the notebook makes it: ``arange(n).reshape(shape).float()``."""
+    count = int(np.prod(shape))
+    if fill == "arange":
+        tensor = torch.arange(count).reshape(shape).float()
+    elif fill == "zeros":
+        tensor = torch.zeros(shape)
+    elif fill == "randn":
+        tensor = torch.randn(shape, generator=torch.Generator().manual_seed(seed))
+    else:
+        raise ValueError(f"unknown fill {fill!r}")
+    return tensor.numpy()
+
+
+def initial_weights(spec: ConvSpec, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """The weight (and bias) ``nn.Conv2d`` initialises itself with under ``manual_seed(seed)``."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        module = build(spec)
+    weight = module.weight.detach().numpy().copy()
+    bias = module.bias.detach().numpy().copy() if module.bias is not None else None
+    return weight, bias
+
+
+def build(spec: ConvSpec) -> nn.Conv2d:
+    """The real ``nn.Conv2d`` that ``spec`` describes (initialised from torch's global generator)."""
+    return nn.Conv2d(
+        spec.in_channels,
+        spec.out_channels,
+        spec.kernel_size,
+        stride=spec.stride,
+        padding=spec.padding,
+        dilation=spec.dilation,
+        groups=spec.groups,
+        bias=spec.bias,
+    )
+
+
+def _loaded_module(spec: ConvSpec, weight: np.ndarray, bias: np.ndarray | None) -> nn.Conv2d:
+    module = build(spec)
+    with torch.no_grad():
+        module.weight.copy_(torch.from_numpy(np.asarray(weight, dtype=np.float32)))
+        if module.bias is not None:
+            if bias is None:
+                module.bias.zero_()
+            else:
+                module.bias.copy_(torch.from_numpy(np.asarray(bias, dtype=np.float32)))
+    return module
+
+
+def conv_forward(
+    spec: ConvSpec, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None
+) -> np.ndarray:
+    """The output of the real ``nn.Conv2d`` with these weights copied into its parameters."""
+    module = _loaded_module(spec, weight, bias)
+    with torch.no_grad():
+        out = module(torch.from_numpy(np.asarray(x, dtype=np.float32)))
+    return out.numpy()
+
+
+def output_shape(spec: ConvSpec, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The output shape, found by running the module on a tensor of that shape."""
+    with torch.device("meta"), torch.no_grad():
+        return tuple(build(spec)(torch.empty(input_shape)).shape)
+
+
+def parameter_count(spec: ConvSpec) -> int:
+    """``sum(p.numel() for p in module.parameters())``, as PyTorch counts it."""
+    with torch.device("meta"):  # shapes only: no memory, no initialisation
+        return sum(p.numel() for p in build(spec).parameters())
+
+
+def parameter_shapes(spec: ConvSpec) -> dict[str, tuple[int, ...]]:
+    """Each learnable tensor of the module by name: ``weight`` and, with a bias, ``bias``."""
+    with torch.device("meta"):
+        return {name: tuple(p.shape) for name, p in build(spec).named_parameters()}
+
+
+def unroll(
+    spec: ConvSpec,
+    x: np.ndarray,
+    weight: np.ndarray,
+    bias: np.ndarray | None,
+    out_channel: int,
+    row: int,
+    col: int,
+) -> Unrolled:
+    """Output cell ``[0, out_channel, row, col]`` as the sum of its window's products.
+
+    The products and sums are torch float32 operations, the same arithmetic the module does,
+    though in its own order: they agree to float32 precision (tested against ``conv_forward``).
+    """
+    p, s, d, k = spec.padding, spec.stride, spec.dilation, spec.kernel_size
+    padded = F.pad(torch.from_numpy(np.asarray(x, dtype=np.float32)), (p, p, p, p))
+    w = torch.from_numpy(np.asarray(weight, dtype=np.float32))
+    per_group_in = spec.in_channels // spec.groups
+    group = out_channel // (spec.out_channels // spec.groups)
+    top, left = row * s, col * s
+    channels = []
+    for slot in range(per_group_in):
+        channel = group * per_group_in + slot
+        window = padded[0, channel, top : top + d * (k - 1) + 1 : d, left : left + d * (k - 1) + 1 : d]
+        kernel = w[out_channel, slot]
+        taps = tuple(
+            Tap(channel, top + i * d - p, left + j * d - p, float(window[i, j]), float(kernel[i, j]))
+            for i in range(k)
+            for j in range(k)
+        )
+        subtotal = (window * kernel).sum()
+        channels.append((ChannelTerms(channel, slot, taps, float(subtotal)), subtotal))
+    total = torch.stack([sub for _, sub in channels]).sum()
+    bias_value = None
+    if spec.bias:
+        b = torch.tensor(0.0) if bias is None else torch.from_numpy(np.asarray(bias, dtype=np.float32))[out_channel]
+        total = total + b
+        bias_value = float(b)
+    return Unrolled(out_channel, row, col, tuple(c for c, _ in channels), bias_value, float(total))

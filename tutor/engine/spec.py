@@ -1,0 +1,36 @@
+"""Layer descriptions as plain data: no torch here, so lessons load before torch does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ConvSpec:
+    """The arguments of one ``nn.Conv2d``: square kernels, strides and paddings."""
+
+    in_channels: int
+    out_channels: int
+    kernel_size: int
+    stride: int = 1
+    padding: int = 0
+    dilation: int = 1
+    groups: int = 1
+    bias: bool = False
+
+    @property
+    def weight_shape(self) -> tuple[int, int, int, int]:
+        k = self.kernel_size
+        return (self.out_channels, self.in_channels // self.groups, k, k)
+
+    def call(self) -> str:
+        """The Python that builds this layer, leaving out arguments at their defaults."""
+        args = [
+            f"in_channels={self.in_channels}",
+            f"out_channels={self.out_channels}",
+            f"kernel_size={self.kernel_size}",
+        ]
+        defaults = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1}
+        args += [f"{name}={getattr(self, name)}" for name, default in defaults.items() if getattr(self, name) != default]
+        args.append(f"bias={self.bias}")
+        return f"nn.Conv2d({', '.join(args)})"

@@ -1,0 +1,56 @@
+"""Reading numbers a learner types and writing numbers for the screen.
+
+Shared by the grids (cell edits) and the exercises (answers): text is parsed, never evaluated.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+MAX_CHARS = 32
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_NOT_FINITE = {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
+
+
+class NumberError(ValueError):
+    """Text that is not a usable number; the message says why, in plain words."""
+
+
+def shown(text: str, limit: int = 16) -> str:
+    """Text quoted for a message: printable, short, and safe to put on screen."""
+    clean = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return repr(clean if len(clean) <= limit else clean[:limit] + "…")
+
+
+def parse_number(text: str, limit: float | None = None) -> float:
+    """A finite float from ``text``, or a ``NumberError`` that says what is wrong."""
+    text = text.strip().replace("\u2212", "-")  # a typographic minus is still a minus
+    if not text:
+        raise NumberError("Nothing was typed: type a number, e.g. 0.5 or -2.")
+    if len(text) > MAX_CHARS:
+        raise NumberError(f"That is {len(text)} characters long: a number needs at most {MAX_CHARS}.")
+    if text.lower() in _NOT_FINITE:
+        raise NumberError(f"{shown(text)} is not a finite number: type an ordinary number.")
+    if not _NUMBER.fullmatch(text):
+        raise NumberError(f"{shown(text)} is not a number: use digits, '.', '-' (e.g. -0.45).")
+    value = float(text)
+    if not math.isfinite(value):
+        raise NumberError(f"{shown(text)} is too large: it overflows to infinity.")
+    if limit is not None and abs(value) > limit:
+        raise NumberError(f"{shown(text)} is out of range: keep values within ±{format_number(limit)}.")
+    return value + 0.0  # turns -0.0 into 0.0
+
+
+def format_number(value: float, places: int = 4) -> str:
+    """``value`` rounded to ``places`` decimals, without trailing zeros or a minus on zero."""
+    if not math.isfinite(value):
+        return str(value)
+    text = f"{value:.{places}f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def format_term(value: float) -> str:
+    """A factor inside written-out arithmetic: negatives in brackets, as in ``4×(-0.4)``."""
+    text = format_number(value)
+    return f"({text})" if text.startswith("-") else text

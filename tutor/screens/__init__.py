@@ -1,0 +1,1 @@
+"""The app's screens: the lesson list, a lesson's pages, and help."""

@@ -1,0 +1,106 @@
+"""A lesson: one page at a time, its prose as Markdown, then its lab and its exercises."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Markdown, Static
+
+from tutor.course.model import Lesson
+from tutor.widgets.conv_lab import ConvLab
+from tutor.widgets.exercise import ExerciseCard
+
+
+class LessonScreen(Screen):
+    """Pages of one lesson. PageDown/PageUp (or ] and [) turn pages; Esc goes back to the list."""
+
+    BINDINGS = [
+        Binding("pagedown", "turn(1)", "Next page", priority=True, key_display="PgDn"),
+        Binding("pageup", "turn(-1)", "Prev page", priority=True, key_display="PgUp"),
+        Binding("right_square_bracket", "turn(1)", "Next page", show=False),
+        Binding("left_square_bracket", "turn(-1)", "Prev page", show=False),
+        Binding("escape", "app.pop_screen", "Lessons", tooltip="Back to the lesson list"),
+        Binding("n", "lab('step', 1)", "Next cell", tooltip="Step the window to the next output cell"),
+        Binding("p", "lab('step', -1)", "Prev cell", tooltip="Step the window back one output cell"),
+        Binding("space", "lab('play')", "Play/pause", tooltip="Step through the output cells automatically"),
+        Binding("r", "lab('reset')", "Reset lab", tooltip="Restore the lesson's input and kernels"),
+    ]
+
+    page_index: reactive[int] = reactive(0, init=False)
+
+    def __init__(self, lesson: Lesson, page: int = 0) -> None:
+        super().__init__()
+        self.lesson = lesson
+        self.set_reactive(LessonScreen.page_index, min(max(page, 0), len(lesson.pages) - 1))
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield VerticalScroll(id="page")
+        yield Static(id="page-bar")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        await self._show_page()
+
+    @property
+    def page(self):
+        return self.lesson.pages[self.page_index]
+
+    def action_turn(self, delta: int) -> None:
+        target = self.page_index + delta
+        if 0 <= target < len(self.lesson.pages):
+            self.page_index = target
+        else:
+            self.notify("This is the last page." if delta > 0 else "This is the first page.", timeout=2)
+
+    def action_lab(self, name: str, *args) -> None:
+        """Forward a key to the page's lab, wherever the focus is on the page."""
+        getattr(self.query_one(ConvLab), f"action_{name}")(*args)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action != "lab":
+            return True
+        labs = self.query(ConvLab)
+        if not labs:
+            return False  # hidden from the footer on pages without a lab
+        return labs.first().check_action(str(parameters[0]), parameters[1:])
+
+    async def watch_page_index(self) -> None:
+        await self._show_page()
+
+    async def _show_page(self) -> None:
+        page = self.page
+        self.title = self.lesson.title
+        self.sub_title = f"{self.page_index + 1}/{len(self.lesson.pages)}: {page.title}"
+        container = self.query_one("#page", VerticalScroll)
+        await container.remove_children()
+        widgets = [Markdown(f"# {page.title}\n{page.body}", id="prose")]
+        if page.lab:
+            widgets.append(ConvLab(self.lesson.labs[page.lab], page.show, id="lab"))
+        widgets += [ExerciseCard(exercise, self.lesson.labs) for exercise in page.exercises]
+        await container.mount_all(widgets)
+        container.scroll_home(animate=False)
+        self._update_bar()
+        self._focus_first()
+        self.refresh_bindings()
+
+    def _focus_first(self) -> None:
+        """Focus the page's first exercise answer box, else the page itself (arrows scroll it)."""
+        cards = self.query(ExerciseCard)
+        if cards:
+            from textual.widgets import Input
+
+            cards.first().query_one(Input).focus(scroll_visible=False)
+        else:
+            self.query_one("#page").focus(scroll_visible=False)
+
+    def _update_bar(self) -> None:
+        count = len(self.lesson.pages)
+        back = "◀ PgUp" if self.page_index > 0 else "      "
+        forward = "PgDn ▶" if self.page_index < count - 1 else "end of lesson"
+        self.query_one("#page-bar", Static).update(
+            f"{back}   page {self.page_index + 1} of {count}: {self.page.title}   {forward}"
+        )

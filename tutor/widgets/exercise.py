@@ -1,0 +1,159 @@
+"""An exercise: a question, an answer box, feedback that fits the mistake, hints and a reveal.
+
+The expected answer is computed by the engine (in a worker: it needs torch) from the lesson's
+description; the learner's text is parsed, never evaluated.
+"""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.reactive import reactive
+from textual.widgets import Input, Markdown, Static
+
+from tutor.course.answers import AnswerError, check
+from tutor.course.model import ConvLab, Exercise
+from tutor.course.quantities import Expected, QuantityError, expected
+
+PLACEHOLDERS = {
+    "shape": "a shape, e.g. [1, 2, 4, 4] or 1x2x4x4 — then Enter",
+    "number": "a number, e.g. -1.5 — then Enter",
+    "integer": "a whole number, e.g. 42 — then Enter",
+}
+
+
+class ExerciseCard(Vertical):
+    """One checked question. ``status`` is unanswered, wrong, correct or revealed."""
+
+    HELP = """
+### Exercise
+Type your answer and press **Enter**. **Ctrl+T** shows the next hint, **Ctrl+R** reveals the
+worked solution. Shapes may be written `[1, 3, 3, 3]`, `(1,3,3,3)`, `1x3x3x3` or
+`torch.Size([1, 3, 3, 3])`.
+"""
+
+    BINDINGS = [
+        Binding("ctrl+t", "hint", "Hint", tooltip="Show the next hint"),
+        Binding("ctrl+r", "reveal", "Reveal", tooltip="Show the worked solution"),
+    ]
+
+    DEFAULT_CSS = """
+    ExerciseCard {
+        height: auto;
+        border: round $secondary;
+        border-title-color: $secondary;
+        padding: 0 1;
+        margin: 1 0;
+    }
+    ExerciseCard.-correct { border: round $success; border-title-color: $success; }
+    ExerciseCard.-revealed { border: round $warning; border-title-color: $warning; }
+    ExerciseCard Markdown { margin: 0; padding: 0; }
+    ExerciseCard #feedback, ExerciseCard #hints, ExerciseCard #solution { height: auto; }
+    ExerciseCard #feedback.-wrong { color: $error; }
+    ExerciseCard #feedback.-correct { color: $success; text-style: bold; }
+    ExerciseCard #hints { color: $text-muted; }
+    ExerciseCard #solution { margin-top: 1; }
+    """
+
+    status: reactive[str] = reactive("unanswered", init=False)
+    hints_shown: reactive[int] = reactive(0, init=False)
+
+    def __init__(self, exercise: Exercise, labs: dict[str, ConvLab]) -> None:
+        super().__init__(id=f"exercise-{exercise.id}")
+        self.exercise = exercise
+        self.labs = labs
+        self.expected: Expected | None = None
+        self.attempts = 0
+        self._pending: str | None = None  # an answer given before torch had loaded
+        self.border_title = "Exercise"
+
+    def compose(self) -> ComposeResult:
+        yield Markdown(self.exercise.prompt)
+        yield Input(placeholder=PLACEHOLDERS[self.exercise.answer.kind], max_length=200)
+        yield Static(id="feedback")
+        yield Static(id="hints")
+        yield Static(id="solution")
+
+    def on_mount(self) -> None:
+        self._compute()
+
+    @work(thread=True, group="expected")
+    def _compute(self) -> None:
+        try:
+            answer = expected(self.exercise.answer, self.labs)
+        except (QuantityError, RuntimeError, ValueError) as error:
+            self.app.call_from_thread(self._feedback, f"This exercise cannot be checked: {error}", "wrong")
+            return
+        self.app.call_from_thread(self._ready, answer)
+
+    def _ready(self, answer: Expected) -> None:
+        self.expected = answer
+        if self._pending is not None:
+            self._submit(self._pending)
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._submit(event.value)
+
+    def _submit(self, text: str) -> None:
+        if self.expected is None:
+            self._pending = text
+            self._feedback("Checking as soon as PyTorch has loaded…", "")
+            return
+        self._pending = None
+        try:
+            verdict = check(self.expected, text)
+        except AnswerError as error:
+            self._feedback(str(error), "wrong")  # unreadable: not counted as an attempt
+            return
+        self.attempts += 1
+        if verdict.correct:
+            self._feedback(f"✓ {verdict.message}", "correct")
+            if self.status != "revealed":
+                self.status = "correct"
+            self._show_solution()
+        else:
+            self._feedback(f"✗ {verdict.message}  (attempt {self.attempts})", "wrong")
+            if self.status == "unanswered":
+                self.status = "wrong"
+
+    def _feedback(self, text: str, state: str) -> None:
+        feedback = self.query_one("#feedback", Static)
+        feedback.update(text)
+        feedback.set_class(state == "wrong", "-wrong")
+        feedback.set_class(state == "correct", "-correct")
+
+    def _show_solution(self) -> None:
+        if self.expected is not None:
+            self.query_one("#solution", Static).update("Worked solution:\n" + self.expected.solution)
+
+    def action_hint(self) -> None:
+        hints = self.exercise.hints
+        if not hints:
+            self.query_one("#hints", Static).update("This exercise has no hints: Ctrl+R reveals the solution.")
+        elif self.hints_shown < len(hints):
+            self.hints_shown += 1
+        else:
+            self.notify("That was the last hint: Ctrl+R reveals the worked solution.")
+
+    def watch_hints_shown(self, shown: int) -> None:
+        lines = [f"Hint {i + 1}: {hint}" for i, hint in enumerate(self.exercise.hints[:shown])]
+        self.query_one("#hints", Static).update("\n".join(lines))
+
+    def action_reveal(self) -> None:
+        if self.expected is None:
+            self._feedback("The solution is being computed; try again in a moment.", "")
+            return
+        if self.status != "correct":
+            self.status = "revealed"
+        self._show_solution()
+
+    def watch_status(self, status: str) -> None:
+        self.set_class(status == "correct", "-correct")
+        self.set_class(status == "revealed", "-revealed")
+        titles = {"unanswered": "Exercise", "wrong": "Exercise: not yet", "correct": "Exercise: solved ✓",
+                  "revealed": "Exercise: solution revealed"}
+        self.border_title = titles[status]

@@ -1,0 +1,244 @@
+"""One widget for every 2-D slice of a tensor: numbers, heat shading, a window, a cursor, edits.
+
+Numbers are always written, so the grid reads without colour: window cells are also marked
+‹like this› (bold, underlined), the cursor [like this] (reversed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.color import Color
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.strip import Strip
+from textual.widget import Widget
+
+from tutor.numbers import MAX_CHARS, NumberError, format_number, parse_number
+
+# A cell holds at most this much: the grid is for reading, not for big numbers.
+CELL_LIMIT = 9999.0
+_EDIT_STARTERS = set("0123456789.-+")
+
+Grid = tuple[tuple[float, ...], ...]
+
+
+def as_grid(values: Sequence[Sequence[float]]) -> Grid:
+    """A 2-D array (numpy or lists) as plain floats, the form the grid keeps."""
+    return tuple(tuple(float(v) for v in row) for row in values)
+
+
+class TensorGrid(Widget, can_focus=True):
+    """A matrix of numbers with a cell cursor; optionally editable."""
+
+    HELP = """
+### Tensor grid
+- **Arrows** move the cell cursor.
+- On an editable grid, type a number (**0-9 . -**) or press **Enter**, then **Enter** to
+  commit or **Esc** to cancel. **Backspace** deletes.
+"""
+
+    BINDINGS = [
+        Binding("up", "move(-1, 0)", "Cell up", show=False),
+        Binding("down", "move(1, 0)", "Cell down", show=False),
+        Binding("left", "move(0, -1)", "Cell left", show=False),
+        Binding("right", "move(0, 1)", "Cell right", show=False),
+        Binding("enter", "edit", "Edit cell", tooltip="Type a value, Enter to commit, Esc to cancel"),
+    ]
+
+    COMPONENT_CLASSES = {"tensor-grid--cursor", "tensor-grid--window", "tensor-grid--edit"}
+
+    DEFAULT_CSS = """
+    TensorGrid {
+        width: auto;
+        height: auto;
+        border: round $panel-lighten-2;
+        padding: 0;
+    }
+    TensorGrid:focus { border: round $accent; }
+    TensorGrid > .tensor-grid--cursor { text-style: reverse bold; }
+    TensorGrid > .tensor-grid--window { background: $accent-darken-2; color: $text; text-style: bold underline; }
+    TensorGrid > .tensor-grid--edit { background: $warning; color: $text; text-style: bold; }
+    """
+
+    values: reactive[Grid] = reactive((), layout=True)
+    window: reactive[frozenset[tuple[int, int]]] = reactive(frozenset())
+    cursor: reactive[tuple[int, int]] = reactive((0, 0))
+    editing: reactive[str | None] = reactive(None)
+
+    class CellEdited(Message):
+        """The learner committed a valid new value to a cell."""
+
+        def __init__(self, grid: "TensorGrid", row: int, col: int, value: float) -> None:
+            super().__init__()
+            self.grid, self.row, self.col, self.value = grid, row, col, value
+
+        @property
+        def control(self) -> "TensorGrid":
+            return self.grid
+
+    class EditRejected(Message):
+        """The learner typed something that is not a usable value; the cell kept its value."""
+
+        def __init__(self, grid: "TensorGrid", reason: str) -> None:
+            super().__init__()
+            self.grid, self.reason = grid, reason
+
+        @property
+        def control(self) -> "TensorGrid":
+            return self.grid
+
+    class CursorMoved(Message):
+        def __init__(self, grid: "TensorGrid", row: int, col: int) -> None:
+            super().__init__()
+            self.grid, self.row, self.col = grid, row, col
+
+        @property
+        def control(self) -> "TensorGrid":
+            return self.grid
+
+    def __init__(
+        self,
+        values: Sequence[Sequence[float]] = (),
+        *,
+        editable: bool = False,
+        label: str = "",
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self.editable = editable
+        self.border_title = label
+        self.set_reactive(TensorGrid.values, as_grid(values))
+
+    # --- geometry -------------------------------------------------------------------------
+    @property
+    def rows(self) -> int:
+        return len(self.values)
+
+    @property
+    def cols(self) -> int:
+        return len(self.values[0]) if self.values else 0
+
+    @property
+    def cell_width(self) -> int:
+        widest = max((len(format_number(v)) for row in self.values for v in row), default=1)
+        return max(widest, 3) + 2  # a space (or bracket) either side
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return max(self.cols * self.cell_width, len(self.border_title or "") + 2)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return self.rows
+
+    # --- reactive updates ------------------------------------------------------------------
+    def validate_cursor(self, cursor: tuple[int, int]) -> tuple[int, int]:
+        row, col = cursor
+        return (min(max(row, 0), max(self.rows - 1, 0)), min(max(col, 0), max(self.cols - 1, 0)))
+
+    def watch_values(self) -> None:
+        self.cursor = self.validate_cursor(self.cursor)
+
+    def watch_cursor(self, cursor: tuple[int, int]) -> None:
+        self.post_message(self.CursorMoved(self, *cursor))
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.editing = None
+        self.refresh()
+
+    # --- actions and keys ------------------------------------------------------------------
+    def action_move(self, rows: int, cols: int) -> None:
+        if self.editing is None:
+            row, col = self.cursor
+            self.cursor = self.validate_cursor((row + rows, col + cols))
+
+    def action_edit(self) -> None:
+        if self.editable and self.editing is None:
+            self.editing = ""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "edit" and not self.editable:
+            return None  # shown greyed, not hidden: the learner learns the grid is read-only
+        return True
+
+    async def on_key(self, event: events.Key) -> None:
+        """While editing, the grid takes every key; otherwise a digit starts an edit."""
+        if self.editing is None:
+            if self.editable and event.character in _EDIT_STARTERS:
+                self.editing = event.character
+                event.stop()
+                event.prevent_default()
+            return
+        event.stop()
+        event.prevent_default()
+        if event.key == "enter":
+            self._commit(self.editing)
+        elif event.key == "escape":
+            self.editing = None
+        elif event.key == "backspace":
+            self.editing = self.editing[:-1]
+        elif event.character and event.is_printable and len(self.editing) <= MAX_CHARS * 4:
+            self.editing += event.character
+
+    def on_paste(self, event: events.Paste) -> None:
+        if self.editable:
+            event.stop()
+            self.editing = ((self.editing or "") + event.text)[: MAX_CHARS * 4 + 1]
+
+    def _commit(self, text: str) -> None:
+        self.editing = None
+        try:
+            value = parse_number(text, limit=CELL_LIMIT)
+        except NumberError as error:
+            self.post_message(self.EditRejected(self, f"{error} The cell keeps its value."))
+            return
+        self.post_message(self.CellEdited(self, *self.cursor, value))
+
+    # --- drawing -----------------------------------------------------------------------------
+    def watch_editing(self) -> None:
+        self.refresh()
+
+    def watch_window(self) -> None:
+        self.refresh()
+
+    def _heat(self, value: float, scale: float, base: Color) -> Style:
+        theme = self.app.current_theme
+        hue = Color.parse(theme.primary if value >= 0 else (theme.error or theme.primary))
+        shade = base.blend(hue, 0.12 + 0.6 * min(abs(value) / scale, 1.0) if scale else 0.12)
+        return Style(bgcolor=shade.rich_color, color=shade.get_contrast_text(1.0).rich_color)
+
+    def render_line(self, y: int) -> Strip:
+        if y >= self.rows:
+            return Strip.blank(self.size.width, self.rich_style)
+        width = self.cell_width
+        scale = max((abs(v) for row in self.values for v in row), default=0.0)
+        base = self.background_colors[1]
+        cursor_style = self.get_component_rich_style("tensor-grid--cursor", partial=True)
+        window_style = self.get_component_rich_style("tensor-grid--window", partial=True)
+        segments = []
+        for x, value in enumerate(self.values[y]):
+            style = self._heat(value, scale, base)
+            text = format_number(value).rjust(width - 2)
+            left, right = " ", " "
+            at_cursor = (y, x) == self.cursor and self.has_focus
+            if at_cursor and self.editing is not None:
+                text = (self.editing + "▏")[-(width - 2):].ljust(width - 2)
+                style = self.get_component_rich_style("tensor-grid--edit")
+                left, right = "[", "]"
+            elif at_cursor:
+                style += cursor_style
+                left, right = "[", "]"
+            if (y, x) in self.window:
+                style += window_style
+                if not at_cursor:
+                    left, right = "‹", "›"
+            segments.append(Segment(left + text + right, style))
+        return Strip(segments).extend_cell_length(self.size.width, self.rich_style)
