@@ -77,7 +77,7 @@ class LessonScreen(Screen):
         self.sub_title = f"{self.page_index + 1}/{len(self.lesson.pages)}: {page.title}"
         container = self.query_one("#page", VerticalScroll)
         await container.remove_children()
-        widgets = [Markdown(f"# {page.title}\n{page.body}", id="prose")]
+        widgets = [Static(page.title, id="page-title"), Markdown(page.body, id="prose")]
         if page.lab:
             widgets.append(ConvLab(self.lesson.labs[page.lab], page.show, id="lab"))
         widgets += [ExerciseCard(exercise, self.lesson.labs) for exercise in page.exercises]

@@ -49,9 +49,10 @@ kernel and the outputs are recomputed. **n** / **p** step through the output cel
 
     DEFAULT_CSS = """
     ConvLab { height: auto; }
-    ConvLab .lab-row { height: auto; width: 100%; }
+    ConvLab .lab-row { height: auto; width: 100%; overflow-x: auto; }
     ConvLab .lab-heading { margin-top: 1; text-style: bold; }
     ConvLab .lab-group { width: auto; height: auto; margin-right: 2; }
+    ConvLab .lab-group:last-of-type { margin-right: 0; }
     ConvLab #lab-status { height: auto; min-height: 1; }
     ConvLab #lab-status.-error { color: $error; text-style: bold; }
     ConvLab #steps { height: auto; margin-top: 1; padding: 0 1; border: round $panel-lighten-2; }
@@ -186,10 +187,15 @@ kernel and the outputs are recomputed. **n** / **p** step through the output cel
             return False
         return True if self.tensors is not None else None
 
+    def _flat(self, cell: Cell) -> int:
+        """The cell's position in raster order across all output channels."""
+        _, _, rows, cols = self.output.shape
+        o, r, c = cell
+        return (o * rows + r) * cols + c
+
     def action_step(self, delta: int) -> None:
         _, outs, rows, cols = self.output.shape
-        o, r, c = self.step
-        flat = (o * rows * cols + r * cols + c + delta) % (outs * rows * cols)
+        flat = (self._flat(self.step) + delta) % (outs * rows * cols)
         self.step = (flat // (rows * cols), flat // cols % rows, flat % cols)
 
     def action_play(self) -> None:
@@ -236,4 +242,6 @@ kernel and the outputs are recomputed. **n** / **p** step through the output cel
         value = format_number(float(self.output[0, o, r, c]))
         lines = [f"output[0, {o}, {r}, {c}] = {value}   (from nn.Conv2d; unrolled below with torch)"]
         lines += unrolled_lines(unrolled)
-        self.query_one("#steps", Static).update("\n".join(lines))
+        steps = self.query_one("#steps", Static)
+        steps.update("\n".join(lines))
+        steps.border_title = f"Step {self._flat(self.step) + 1} of {self.output[0].size}: n / p / Space"

@@ -1,0 +1,25 @@
+import pytest
+
+from tutor.app import TutorApp
+from tutor.course.loader import bundled_folder
+
+
+@pytest.fixture(autouse=True)
+def tutor_home(tmp_path, monkeypatch):
+    """Keep anything the tutor writes inside the test's own folder."""
+    monkeypatch.setenv("CNN_TUTOR_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def make_app():
+    def make(lesson: str | None = None, folder=None) -> TutorApp:
+        return TutorApp(folder or bundled_folder(), lesson)
+
+    return make
+
+
+async def settle(app, pilot) -> None:
+    """Let workers (torch loading, answers) finish and the screen catch up."""
+    await app.workers.wait_for_complete()
+    await pilot.pause()

@@ -1,0 +1,109 @@
+"""The app shell: lesson list, pages, help, and the command line."""
+
+import subprocess
+import sys
+
+from conftest import settle
+from tutor import __version__
+from tutor.cli import main
+
+
+def test_torch_is_not_imported_before_the_first_screen():
+    code = "import sys, tutor.app, tutor.cli; print('torch' in sys.modules, 'numpy' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "False"]
+
+
+async def test_lesson_list_opens_the_convolution_lesson(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        options = app.screen.query_one("#lessons")
+        assert "Convolution" in str(options.get_option_at_index(0).prompt)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.screen.lesson.id == "convolution"
+        assert app.screen.sub_title.startswith("1/")
+        await pilot.press("escape")
+        assert type(app.screen).__name__ == "HomeScreen"
+
+
+async def test_pages_turn_with_pagedown_pageup_and_brackets(make_app):
+    app = make_app("convolution")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        await pilot.press("pagedown")
+        assert screen.page_index == 1
+        await pilot.press("pageup", "pageup")  # stops at the first page
+        assert screen.page_index == 0
+        await pilot.press("right_square_bracket")
+        assert screen.page_index == 1
+        assert "page 2 of" in str(screen.query_one("#page-bar").render())
+        # page 2 has an exercise: its answer box has the focus, and takes "[" as text
+        await pilot.press("left_square_bracket")
+        assert screen.page_index == 1
+        await pilot.press("tab")  # out of the answer box: "[" turns the page again
+        await pilot.press("left_square_bracket")
+        assert screen.page_index == 0
+
+
+async def test_help_lists_the_keys_of_the_current_screen(make_app):
+    app = make_app("convolution")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        for _ in range(3):
+            await pilot.press("pagedown")
+        await settle(app, pilot)
+        app.set_focus(None)
+        await pilot.press("question_mark")
+        assert type(app.screen).__name__ == "HelpScreen"
+        text = app.screen.text
+        for words in ("Next page", "Step the window to the next output cell", "Back to the lesson list",
+                      "Restore the lesson's input and kernels", "Quit"):
+            assert words in text
+        await pilot.press("escape")
+        assert type(app.screen).__name__ == "LessonScreen"
+
+
+async def test_q_quits(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+
+
+async def test_small_terminal_still_reaches_the_lab(make_app):
+    app = make_app("convolution")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        for _ in range(3):
+            await pilot.press("pagedown")
+        await settle(app, pilot)
+        steps = app.screen.query_one("#steps")
+        await pilot.press("tab")
+        for _ in range(15):  # Tab through the grids: each one scrolls into view
+            await pilot.press("tab")
+            focused = app.focused
+            assert focused.region.intersection(app.screen.region).area > 0
+        app.screen.query_one("#page").scroll_end(animate=False)
+        await pilot.pause()
+        assert steps.region.intersection(app.screen.region).area > 0
+
+
+def test_cli_list_version_and_unknown_lesson(capsys):
+    assert main(["--list"]) == 0
+    assert capsys.readouterr().out.startswith("convolution")
+    try:
+        main(["--version"])
+    except SystemExit as exit:
+        assert exit.code == 0
+    assert __version__ in capsys.readouterr().out
+    assert main(["--lesson", "nope"]) == 2
+    assert "no lesson 'nope'" in capsys.readouterr().err
+
+
+def test_python_m_tutor_runs():
+    result = subprocess.run([sys.executable, "-m", "tutor", "--list"], capture_output=True, text=True)
+    assert result.returncode == 0 and "convolution" in result.stdout

@@ -1,0 +1,138 @@
+"""Exercises answered from the keyboard, as a learner would."""
+
+import pytest
+
+from conftest import settle
+from tutor.course.answers import AnswerError, check, parse_shape
+from tutor.course.loader import bundled_folder, load_lesson
+from tutor.course.quantities import expected
+
+LESSON = load_lesson(bundled_folder() / "convolution.toml")
+
+
+def exercise(exercise_id):
+    for page in LESSON.pages:
+        for ex in page.exercises:
+            if ex.id == exercise_id:
+                return expected(ex.answer, LESSON.labs)
+    raise KeyError(exercise_id)
+
+
+@pytest.mark.parametrize("text", ["[1, 3, 3, 3]", "(1,3,3,3)", "1x3x3x3", "torch.Size([1, 3, 3, 3])",
+                                  " 1 × 3 × 3 × 3 ", "1, 3, 3, 3", "TORCH.SIZE([1,3,3,3])"])
+def test_shape_spellings_are_accepted(text):
+    assert check(exercise("output-shape"), text).correct
+
+
+@pytest.mark.parametrize("text,hint", [
+    ("[3, 2, 2, 2]", "shape of the layer's weight"),
+    ("[1, 2, 4, 4]", "the input's shape"),
+    ("[3, 3, 3]", "keeps the batch axis"),
+    ("[1, 3, 3]", "has 4 axes"),
+    ("[1, 3, 4, 4]", "is not it"),
+])
+def test_wrong_shapes_get_a_hint_that_fits(text, hint):
+    verdict = check(exercise("output-shape"), text)
+    assert not verdict.correct and hint in verdict.message
+
+
+@pytest.mark.parametrize("text", ["eval('1')", "[1, 3, 3, 3", "__import__('os')", "1.5x3", "", "x" * 500, "[-1, 3, 3, 3]"])
+def test_unreadable_shapes_are_refused_not_evaluated(text):
+    with pytest.raises(AnswerError):
+        check(exercise("output-shape"), text)
+
+
+def test_shape_parser():
+    assert parse_shape("torch.Size([1, 3, 3, 3])") == (1, 3, 3, 3)
+    assert parse_shape("((2,))") == (2,)
+
+
+def test_first_value_is_computed_by_torch_and_checked_with_tolerance():
+    first = exercise("first-value")
+    assert first.value == pytest.approx(-10.25, abs=1e-5)
+    assert check(first, "-10.25").correct and check(first, "-10.250001").correct
+    assert not check(first, "-10.2").correct and not check(first, "10.25").correct
+    assert "channel 0's part" in check(first, "-3.9").message
+    assert "channel 1's part" in check(first, "-6.35").message
+    with pytest.raises(AnswerError):
+        check(first, "nan")
+
+
+def test_parameter_count_with_formula():
+    count = exercise("parameter-count")
+    assert count.value == 210
+    assert check(count, "210").correct
+    assert "bias" in check(count, "200").message
+    assert "10 × 5 × 2 × 2 = 200" in count.solution and "200 + 10 = 210" in count.solution
+    with pytest.raises(AnswerError):
+        check(count, "210.5")
+
+
+async def goto(app, pilot, page):
+    await settle(app, pilot)
+    for _ in range(page):
+        await pilot.press("pagedown")
+    await settle(app, pilot)
+
+
+def card_text(app, part):
+    return str(app.screen.query_one(f"ExerciseCard #{part}").render())
+
+
+async def answer(app, pilot, text):
+    await pilot.press("ctrl+a", "ctrl+k", *text, "enter")  # clear the box, type, submit
+    await settle(app, pilot)
+
+
+async def test_output_shape_answered_by_keys(make_app):
+    app = make_app("convolution")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto(app, pilot, 1)
+        await answer(app, pilot, "[3, 2, 2, 2]")
+        assert "shape of the layer's weight" in card_text(app, "feedback")
+        card = app.screen.query_one("ExerciseCard")
+        assert card.status == "wrong"
+        await answer(app, pilot, "torch.Size([1, 3, 3, 3])")
+        assert card.status == "correct"
+        assert "Correct" in card_text(app, "feedback")
+        assert "so the output has shape [1, 3, 3, 3]" in card_text(app, "solution")
+
+
+async def test_first_value_answered_by_keys(make_app):
+    app = make_app("convolution")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto(app, pilot, 2)
+        await answer(app, pilot, "-3.9")
+        assert "only input channel 0's part" in card_text(app, "feedback")
+        await answer(app, pilot, "-10.25")
+        assert "Correct: -10.25" in card_text(app, "feedback")
+        assert "0×0.1 + 1×0.2 + 4×(-0.4) + 5×(-0.5) = -3.9" in card_text(app, "solution")
+
+
+async def test_parameter_count_hint_and_reveal_by_keys(make_app):
+    app = make_app("convolution")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto(app, pilot, 4)
+        await answer(app, pilot, "200")
+        assert "counts the weights only" in card_text(app, "feedback")
+        await pilot.press("ctrl+t")
+        assert card_text(app, "hints").startswith("Hint 1: First the weight")
+        await pilot.press("ctrl+t")
+        assert "Hint 2:" in card_text(app, "hints")
+        assert card_text(app, "solution") == ""
+        await pilot.press("ctrl+r")
+        card = app.screen.query_one("ExerciseCard")
+        assert card.status == "revealed"
+        assert "out × in × k × k = 10 × 5 × 2 × 2 = 200" in card_text(app, "solution")
+
+
+@pytest.mark.parametrize("text,message", [("", "Nothing was typed"), ("abc", "is not a number"),
+                                          ("1e999", "overflows"), ("inf", "not a finite number")])
+async def test_unreadable_answers_are_explained_and_not_counted(make_app, text, message):
+    app = make_app("convolution")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto(app, pilot, 2)
+        await answer(app, pilot, text)
+        assert message in card_text(app, "feedback")
+        card = app.screen.query_one("ExerciseCard")
+        assert card.status == "unanswered" and card.attempts == 0

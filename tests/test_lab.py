@@ -1,0 +1,213 @@
+"""The convolution lab driven by keys, compared with nn.Conv2d computed here, independently."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from conftest import settle
+from tutor.widgets.tensor_grid import TensorGrid
+
+LAB_PAGE = 3  # "Under the hood, live": every part shown
+
+
+def notebook_conv() -> nn.Conv2d:
+    torch.manual_seed(0)
+    c = nn.Conv2d(in_channels=2, out_channels=3, kernel_size=2, bias=False)
+    with torch.no_grad():
+        c.weight[0, 0] = torch.tensor([[0.1, 0.2], [-0.4, -0.5]])
+        c.weight[0, 1] = torch.tensor([[0.4, 0.3], [-0.42, -0.45]])
+    return c
+
+
+A = torch.arange(32).reshape(1, 2, 4, 4).float()
+
+
+async def open_lab(app, pilot):
+    await settle(app, pilot)
+    for _ in range(LAB_PAGE):
+        await pilot.press("pagedown")
+    await settle(app, pilot)
+    return app.screen.query_one("#lab")
+
+
+def grid(app, grid_id) -> TensorGrid:
+    return app.screen.query_one(f"#{grid_id}", TensorGrid)
+
+
+def shown(app, grid_id) -> np.ndarray:
+    return np.array(grid(app, grid_id).values, dtype=np.float32)
+
+
+async def focus_grid(app, pilot, grid_id):
+    for _ in range(30):
+        if app.focused is not None and app.focused.id == grid_id:
+            return
+        await pilot.press("tab")
+    raise AssertionError(f"Tab never reached {grid_id}")
+
+
+def steps_text(app) -> str:
+    return str(app.screen.query_one("#steps").render())
+
+
+async def test_lab_shows_what_nn_conv2d_computes(make_app):
+    app = make_app("convolution")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_lab(app, pilot)
+        c = notebook_conv()
+        with torch.no_grad():
+            out = c(A)
+        assert out.shape == (1, 3, 3, 3)
+        for o in range(3):
+            assert np.array_equal(shown(app, f"y-{o}"), out[0, o].numpy())
+            for i in range(2):
+                assert np.array_equal(shown(app, f"w-{o}-{i}"), c.weight[o, i].detach().numpy())
+        assert np.array_equal(shown(app, "x-1"), A[0, 1].numpy())
+
+
+async def test_first_cell_arithmetic_is_written_out(make_app):
+    app = make_app("convolution")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_lab(app, pilot)
+        text = steps_text(app)
+        assert "output[0, 0, 0, 0] = -10.25" in text
+        assert "0×0.1 + 1×0.2 + 4×(-0.4) + 5×(-0.5) = -3.9" in text
+        assert "16×0.4 + 17×0.3 + 20×(-0.42) + 21×(-0.45) = -6.35" in text
+        assert "(-3.9) + (-6.35) = -10.25" in text
+        assert grid(app, "x-0").window == {(0, 0), (0, 1), (1, 0), (1, 1)}
+        assert grid(app, "w-0-1").window and not grid(app, "w-1-0").window
+
+
+async def test_n_and_p_step_the_window_through_every_output_cell(make_app):
+    app = make_app("convolution")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_lab(app, pilot)
+        with torch.no_grad():
+            out = notebook_conv()(A)
+        await pilot.press("n")
+        assert "output[0, 0, 0, 1] = -11.02" in steps_text(app)
+        assert "1×0.1 + 2×0.2 + 5×(-0.4) + 6×(-0.5)" in steps_text(app)
+        assert grid(app, "x-0").window == {(0, 1), (0, 2), (1, 1), (1, 2)}
+        await pilot.press("p", "p")  # back past the first cell wraps to the last
+        assert "output[0, 2, 2, 2]" in steps_text(app)
+        assert grid(app, "x-1").window == {(2, 2), (2, 3), (3, 2), (3, 3)}
+        assert grid(app, "y-2").window == {(2, 2)} and not grid(app, "y-0").window
+        await pilot.press("n")
+        for flat in range(27):
+            o, r, c = flat // 9, flat // 3 % 3, flat % 3
+            header = steps_text(app).splitlines()[0]
+            assert header.startswith(f"output[0, {o}, {r}, {c}] = ")
+            shown_sum = float(steps_text(app).splitlines()[-1].rsplit("=", 1)[1])
+            assert shown_sum == pytest.approx(float(out[0, o, r, c]), abs=5e-5)
+            await pilot.press("n")
+
+
+async def test_arrows_on_an_output_grid_pick_the_cell(make_app):
+    app = make_app("convolution")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_lab(app, pilot)
+        await focus_grid(app, pilot, "y-1")
+        await pilot.press("down", "right")
+        assert steps_text(app).startswith("output[0, 1, 1, 1]")
+
+
+async def test_editing_a_kernel_by_keys_recomputes_through_conv2d(make_app):
+    app = make_app("convolution")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_lab(app, pilot)
+        await focus_grid(app, pilot, "w-0-0")
+        await pilot.press("right", "down")  # kernel (0, 0) cell [1, 1], which holds -0.5
+        await pilot.press(*"2.5", "enter")
+        c = notebook_conv()
+        with torch.no_grad():
+            c.weight[0, 0, 1, 1] = 2.5
+            out = c(A)
+        assert shown(app, "w-0-0")[1, 1] == 2.5
+        assert np.array_equal(shown(app, "y-0"), out[0, 0].numpy())
+        assert "5×2.5" in steps_text(app)
+        assert "c.weight[0, 0, 1, 1] = 2.5" in str(app.screen.query_one("#lab-status").render())
+        await pilot.press("r")  # reset restores the lesson's values
+        with torch.no_grad():
+            assert np.array_equal(shown(app, "y-0"), notebook_conv()(A)[0, 0].numpy())
+
+
+async def test_editing_the_input_recomputes(make_app):
+    app = make_app("convolution")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_lab(app, pilot)
+        await focus_grid(app, pilot, "x-1")
+        await pilot.press("enter", "-", "1", "enter")
+        a = A.clone()
+        a[0, 1, 0, 0] = -1
+        with torch.no_grad():
+            out = notebook_conv()(a)
+        for o in range(3):
+            assert np.array_equal(shown(app, f"y-{o}"), out[0, o].numpy())
+
+
+@pytest.mark.parametrize(
+    "typed,reason",
+    [
+        ("abc", "not a number"),
+        ("", "Nothing was typed"),
+        ("nan", "not a finite number"),
+        ("inf", "not a finite number"),
+        ("1e999", "overflows to infinity"),
+        ("1" * 100, "characters long"),
+        ("99999", "out of range"),
+    ],
+)
+async def test_bad_cell_input_keeps_the_value_and_says_why(make_app, typed, reason):
+    app = make_app("convolution")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_lab(app, pilot)
+        await focus_grid(app, pilot, "w-0-0")
+        before_w, before_y = shown(app, "w-0-0"), shown(app, "y-0")
+        await pilot.press("enter", *typed, "enter")
+        status = app.screen.query_one("#lab-status")
+        assert reason in str(status.render())
+        assert status.has_class("-error")
+        assert np.array_equal(shown(app, "w-0-0"), before_w)
+        assert np.array_equal(shown(app, "y-0"), before_y)
+        await pilot.press("escape")  # not editing any more: Esc leaves the lesson
+        assert app.screen.__class__.__name__ == "HomeScreen"
+
+
+async def test_escape_cancels_an_edit(make_app):
+    app = make_app("convolution")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_lab(app, pilot)
+        await focus_grid(app, pilot, "x-0")
+        await pilot.press("7", "escape")
+        assert shown(app, "x-0")[0, 0] == 0
+        assert grid(app, "x-0").editing is None
+        assert app.screen.__class__.__name__ == "LessonScreen"
+
+
+async def test_output_grids_are_read_only(make_app):
+    app = make_app("convolution")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_lab(app, pilot)
+        await focus_grid(app, pilot, "y-0")
+        before = shown(app, "y-0")
+        await pilot.press("5", "enter")
+        assert np.array_equal(shown(app, "y-0"), before)
+
+
+async def test_space_plays_and_pauses(make_app):
+    app = make_app("convolution")
+    async with app.run_test(size=(120, 40)) as pilot:
+        lab = await open_lab(app, pilot)
+        await pilot.press("space")
+        assert lab.playing
+        for _ in range(50):  # the player steps every PLAY_SECONDS; wait up to 5 s for it
+            if not steps_text(app).startswith("output[0, 0, 0, 0]"):
+                break
+            await pilot.pause(0.1)
+        assert steps_text(app).startswith("output[0, 0, 0, 1]")
+        await pilot.press("space")
+        assert not lab.playing
+        paused_at = steps_text(app)
+        await pilot.pause(lab.PLAY_SECONDS * 2)
+        assert steps_text(app) == paused_at
