@@ -58,12 +58,16 @@ async def test_help_lists_the_keys_of_the_current_screen(make_app):
         app.set_focus(None)
         await pilot.press("question_mark")
         assert type(app.screen).__name__ == "HelpScreen"
-        text = app.screen.text
+        text = "\n".join(f"{key} {does}" for key, does in app.screen.rows)
         for words in ("Next page", "Step the window to the next output cell", "Back to the lesson list",
                       "Restore the lesson's input and kernels", "Quit"):
             assert words in text
+        assert "PgDn Next page" in text and "n Step the window" in text
         await pilot.press("escape")
         assert type(app.screen).__name__ == "LessonScreen"
+        await pilot.press("tab", "tab")  # on a grid, help also explains editing
+        await pilot.press("question_mark")
+        assert "commit" in app.screen.details and "Convolution lab" in app.screen.details
 
 
 async def test_q_quits(make_app):
@@ -107,3 +111,18 @@ def test_cli_list_version_and_unknown_lesson(capsys):
 def test_python_m_tutor_runs():
     result = subprocess.run([sys.executable, "-m", "tutor", "--list"], capture_output=True, text=True)
     assert result.returncode == 0 and "convolution" in result.stdout
+
+
+async def test_a_tiny_terminal_does_not_crash(make_app):
+    app = make_app("convolution")
+    async with app.run_test(size=(20, 8)) as pilot:
+        await settle(app, pilot)
+        for _ in range(3):
+            await pilot.press("pagedown")
+        await settle(app, pilot)
+        await pilot.press("n", "tab", "tab", "5", "enter", "question_mark", "escape", "pagedown")
+        await settle(app, pilot)
+        assert app.screen.page_index == 4
+        await pilot.press(*"210", "enter")
+        await settle(app, pilot)
+        assert app.screen.query_one("ExerciseCard").status == "correct"

@@ -10,7 +10,7 @@ from textual.binding import Binding
 
 from tutor import __version__
 from tutor.course.loader import bundled_folder, load_folder
-from tutor.screens.help import HelpScreen, keys_markdown
+from tutor.screens.help import HelpScreen, focused_help, key_rows
 from tutor.screens.home import HomeScreen
 from tutor.screens.lesson import LessonScreen
 
@@ -37,7 +37,8 @@ class TutorApp(App[None]):
         self.push_screen(HomeScreen(self.lessons, self.errors))
         if self.start_lesson:
             self.open_lesson(self.start_lesson)
-        self._warm_up_engine()
+        # After the first frame: importing torch holds the GIL, and would delay the paint.
+        self.call_after_refresh(self._warm_up_engine)
 
     @work(thread=True, group="warm-up")
     def _warm_up_engine(self) -> None:
@@ -58,4 +59,4 @@ class TutorApp(App[None]):
         if isinstance(self.screen, HelpScreen):
             return
         title = self.screen.sub_title or self.screen.title or type(self.screen).__name__
-        self.push_screen(HelpScreen(keys_markdown(self.screen, str(title))))
+        self.push_screen(HelpScreen(str(title), key_rows(self.screen), focused_help(self.screen)))

@@ -1,41 +1,44 @@
-"""Help: every key of the screen it was opened over, and what the focused widget accepts."""
+"""Help: every key of the screen it was opened over, and what the focused widgets accept."""
 
 from __future__ import annotations
 
+from rich.table import Table
+from rich import box
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Markdown
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Markdown, Static
 
 
-def keys_markdown(screen, title: str) -> str:
-    """A Markdown table of the screen's active bindings, then its focused widgets' help."""
-    rows = []
-    seen = set()
-    for key, active in screen.active_bindings.items():
+def key_rows(screen: Screen) -> list[tuple[str, str]]:
+    """(key, what it does) for each active binding of ``screen``, one row per action."""
+    rows, seen = [], set()
+    for active in screen.active_bindings.values():
         binding = active.binding
         description = binding.tooltip or binding.description
         if not description or (binding.action, description) in seen:
             continue
         seen.add((binding.action, description))
-        display = screen.app.get_key_display(binding)
-        rows.append(f"| {display} | {description}{'' if active.enabled else ' (not available here)'} |")
-    lines = [f"## Keys: {title}", "", "| key | does |", "|---|---|", *rows]
-    node = screen.focused
+        note = "" if active.enabled else " (not available yet)"
+        rows.append((screen.app.get_key_display(binding), description + note))
+    return rows
+
+
+def focused_help(screen: Screen) -> str:
+    """The HELP text of the focused widget and of each widget that contains it."""
+    parts, node = [], screen.focused
     while node is not None and node is not screen:
-        if getattr(node, "HELP", None):
-            lines += ["", node.HELP.strip()]
+        if help_text := getattr(node, "HELP", None):
+            parts.append(help_text.strip())
         node = node.parent
-    return "\n".join(lines)
+    return "\n\n".join(parts)
 
 
 class HelpScreen(ModalScreen[None]):
-    """A modal list of keys; any of Esc, ? or q closes it."""
+    """A modal list of keys; Esc, ?, F1 or q closes it."""
 
-    BINDINGS = [
-        Binding("escape,question_mark,q,f1", "dismiss", "Close help"),
-    ]
+    BINDINGS = [Binding("escape,question_mark,q,f1", "close", "Close help")]
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
@@ -44,18 +47,28 @@ class HelpScreen(ModalScreen[None]):
         max-width: 100;
         height: 90%;
         border: thick $primary;
+        border-title-color: $primary;
         background: $surface;
         padding: 0 1;
     }
+    HelpScreen #help-keys { height: auto; }
     """
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, title: str, rows: list[tuple[str, str]], details: str) -> None:
         super().__init__()
-        self.text = text
+        self.title_text, self.rows, self.details = title, rows, details
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll():
-            yield Markdown(self.text + "\n\nPress **Esc** to close.")
+        table = Table(box=box.SIMPLE_HEAD, expand=True, show_edge=False)
+        table.add_column("key", style="bold", no_wrap=True)
+        table.add_column("does")
+        for key, description in self.rows:
+            table.add_row(key, description)
+        with VerticalScroll() as scroll:
+            scroll.border_title = f"Keys: {self.title_text}  (Esc closes)"
+            yield Static(table, id="help-keys")
+            if self.details:
+                yield Markdown(self.details)
 
-    def action_dismiss(self) -> None:
+    def action_close(self) -> None:
         self.dismiss(None)

@@ -80,7 +80,7 @@ kernel and the outputs are recomputed. **n** / **p** step through the output cel
         yield Static("Loading PyTorch…", id="lab-status")
 
     def on_mount(self) -> None:
-        self._load()
+        self.call_after_refresh(self._load)  # paint "Loading" first: the import holds the GIL
         self._player = self.set_interval(self.PLAY_SECONDS, self._tick, pause=True)
 
     @work(thread=True, exclusive=True, group="lab-load")

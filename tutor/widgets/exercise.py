@@ -77,7 +77,7 @@ worked solution. Shapes may be written `[1, 3, 3, 3]`, `(1,3,3,3)`, `1x3x3x3` or
         yield Static(id="solution")
 
     def on_mount(self) -> None:
-        self._compute()
+        self.call_after_refresh(self._compute)
 
     @work(thread=True, group="expected")
     def _compute(self) -> None:
