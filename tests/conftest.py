@@ -23,3 +23,11 @@ async def settle(app, pilot) -> None:
     """Let workers (torch loading, answers) finish and the screen catch up."""
     await app.workers.wait_for_complete()
     await pilot.pause()
+
+
+async def goto_page(app, pilot, page: int) -> None:
+    """From a freshly opened lesson, turn to page ``page`` (0-based) with PageDown."""
+    await settle(app, pilot)
+    for _ in range(page):
+        await pilot.press("pagedown")
+    await settle(app, pilot)

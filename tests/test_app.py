@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from conftest import settle
+from conftest import goto_page, settle
 from tutor import __version__
 from tutor.cli import main
 
@@ -51,10 +51,7 @@ async def test_pages_turn_with_pagedown_pageup_and_brackets(make_app):
 async def test_help_lists_the_keys_of_the_current_screen(make_app):
     app = make_app("convolution")
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app, pilot)
-        for _ in range(3):
-            await pilot.press("pagedown")
-        await settle(app, pilot)
+        await goto_page(app, pilot, 3)
         app.set_focus(None)
         await pilot.press("question_mark")
         assert type(app.screen).__name__ == "HelpScreen"
@@ -81,10 +78,7 @@ async def test_q_quits(make_app):
 async def test_small_terminal_still_reaches_the_lab(make_app):
     app = make_app("convolution")
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
-        for _ in range(3):
-            await pilot.press("pagedown")
-        await settle(app, pilot)
+        await goto_page(app, pilot, 3)
         steps = app.screen.query_one("#steps")
         await pilot.press("tab")
         for _ in range(15):  # Tab through the grids: each one scrolls into view
@@ -116,10 +110,7 @@ def test_python_m_tutor_runs():
 async def test_a_tiny_terminal_does_not_crash(make_app):
     app = make_app("convolution")
     async with app.run_test(size=(20, 8)) as pilot:
-        await settle(app, pilot)
-        for _ in range(3):
-            await pilot.press("pagedown")
-        await settle(app, pilot)
+        await goto_page(app, pilot, 3)
         await pilot.press("n", "tab", "tab", "5", "enter", "question_mark", "escape", "pagedown")
         await settle(app, pilot)
         assert app.screen.page_index == 4

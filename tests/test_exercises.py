@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import settle
+from conftest import goto_page, settle
 from tutor.course.answers import AnswerError, check, parse_shape
 from tutor.course.loader import bundled_folder, load_lesson
 from tutor.course.quantities import expected
@@ -68,13 +68,6 @@ def test_parameter_count_with_formula():
         check(count, "210.5")
 
 
-async def goto(app, pilot, page):
-    await settle(app, pilot)
-    for _ in range(page):
-        await pilot.press("pagedown")
-    await settle(app, pilot)
-
-
 def card_text(app, part):
     return str(app.screen.query_one(f"ExerciseCard #{part}").render())
 
@@ -87,7 +80,7 @@ async def answer(app, pilot, text):
 async def test_output_shape_answered_by_keys(make_app):
     app = make_app("convolution")
     async with app.run_test(size=(120, 40)) as pilot:
-        await goto(app, pilot, 1)
+        await goto_page(app, pilot, 1)
         await answer(app, pilot, "[3, 2, 2, 2]")
         assert "shape of the layer's weight" in card_text(app, "feedback")
         card = app.screen.query_one("ExerciseCard")
@@ -101,7 +94,7 @@ async def test_output_shape_answered_by_keys(make_app):
 async def test_first_value_answered_by_keys(make_app):
     app = make_app("convolution")
     async with app.run_test(size=(120, 40)) as pilot:
-        await goto(app, pilot, 2)
+        await goto_page(app, pilot, 2)
         await answer(app, pilot, "-3.9")
         assert "only input channel 0's part" in card_text(app, "feedback")
         await answer(app, pilot, "-10.25")
@@ -112,7 +105,7 @@ async def test_first_value_answered_by_keys(make_app):
 async def test_parameter_count_hint_and_reveal_by_keys(make_app):
     app = make_app("convolution")
     async with app.run_test(size=(120, 40)) as pilot:
-        await goto(app, pilot, 4)
+        await goto_page(app, pilot, 4)
         await answer(app, pilot, "200")
         assert "counts the weights only" in card_text(app, "feedback")
         await pilot.press("ctrl+t")
@@ -131,7 +124,7 @@ async def test_parameter_count_hint_and_reveal_by_keys(make_app):
 async def test_unreadable_answers_are_explained_and_not_counted(make_app, text, message):
     app = make_app("convolution")
     async with app.run_test(size=(120, 40)) as pilot:
-        await goto(app, pilot, 2)
+        await goto_page(app, pilot, 2)
         await answer(app, pilot, text)
         assert message in card_text(app, "feedback")
         card = app.screen.query_one("ExerciseCard")

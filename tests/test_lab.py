@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import settle
+from conftest import goto_page
 from tutor.widgets.tensor_grid import TensorGrid
 
 LAB_PAGE = 3  # "Under the hood, live": every part shown
@@ -24,10 +24,7 @@ A = torch.arange(32).reshape(1, 2, 4, 4).float()
 
 
 async def open_lab(app, pilot):
-    await settle(app, pilot)
-    for _ in range(LAB_PAGE):
-        await pilot.press("pagedown")
-    await settle(app, pilot)
+    await goto_page(app, pilot, LAB_PAGE)
     return app.screen.query_one("#lab")
 
 
