@@ -125,6 +125,7 @@ worked solution. Shapes may be written `[1, 3, 3, 3]`, `(1,3,3,3)`, `1x3x3x3` or
         feedback.update(text)
         feedback.set_class(state == "wrong", "-wrong")
         feedback.set_class(state == "correct", "-correct")
+        self.call_after_refresh(self.scroll_visible)  # the verdict appears below the box: show it
 
     def _show_solution(self) -> None:
         if self.expected is not None:
