@@ -77,6 +77,8 @@ worked solution. Shapes may be written `[1, 3, 3, 3]`, `(1,3,3,3)`, `1x3x3x3` or
         yield Static(id="solution")
 
     def on_mount(self) -> None:
+        for part in ("feedback", "hints", "solution"):
+            self._put(part, "")
         self.call_after_refresh(self._compute)
 
     @work(thread=True, group="expected")
@@ -121,20 +123,26 @@ worked solution. Shapes may be written `[1, 3, 3, 3]`, `(1,3,3,3)`, `1x3x3x3` or
                 self.status = "wrong"
 
     def _feedback(self, text: str, state: str) -> None:
-        feedback = self.query_one("#feedback", Static)
-        feedback.update(text)
+        feedback = self._put("feedback", text)
         feedback.set_class(state == "wrong", "-wrong")
         feedback.set_class(state == "correct", "-correct")
         self.call_after_refresh(self.scroll_visible)  # the verdict appears below the box: show it
 
+    def _put(self, part: str, text: str) -> Static:
+        """Write ``text`` into a part of the card; an empty part takes no room."""
+        static = self.query_one(f"#{part}", Static)
+        static.update(text)
+        static.display = bool(text)
+        return static
+
     def _show_solution(self) -> None:
         if self.expected is not None:
-            self.query_one("#solution", Static).update("Worked solution:\n" + self.expected.solution)
+            self._put("solution", "Worked solution:\n" + self.expected.solution)
 
     def action_hint(self) -> None:
         hints = self.exercise.hints
         if not hints:
-            self.query_one("#hints", Static).update("This exercise has no hints: Ctrl+R reveals the solution.")
+            self._put("hints", "This exercise has no hints: Ctrl+R reveals the solution.")
         elif self.hints_shown < len(hints):
             self.hints_shown += 1
         else:
@@ -142,7 +150,7 @@ worked solution. Shapes may be written `[1, 3, 3, 3]`, `(1,3,3,3)`, `1x3x3x3` or
 
     def watch_hints_shown(self, shown: int) -> None:
         lines = [f"Hint {i + 1}: {hint}" for i, hint in enumerate(self.exercise.hints[:shown])]
-        self.query_one("#hints", Static).update("\n".join(lines))
+        self._put("hints", "\n".join(lines))
 
     def action_reveal(self) -> None:
         if self.expected is None:
