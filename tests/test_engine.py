@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from tutor.engine import conv as engine
+from tutor.engine import layers
 from tutor.engine.spec import ConvSpec
 
 NOTEBOOK = ConvSpec(in_channels=2, out_channels=3, kernel_size=2)
@@ -86,6 +87,6 @@ def test_every_unrolled_cell_equals_torch(spec, shape):
 
 def test_shape_and_parameter_count_match_torch():
     spec = ConvSpec(in_channels=5, out_channels=10, kernel_size=2, bias=True)
-    assert engine.parameter_count(spec) == sum(p.numel() for p in nn.Conv2d(5, 10, 2).parameters()) == 210
-    assert engine.output_shape(NOTEBOOK, (1, 2, 4, 4)) == (1, 3, 3, 3)
-    assert engine.output_shape(ConvSpec(3, 8, 3, stride=2, padding=1), (1, 3, 32, 32)) == (1, 8, 16, 16)
+    assert layers.parameter_count(spec) == sum(p.numel() for p in nn.Conv2d(5, 10, 2).parameters()) == 210
+    assert layers.output_shape(NOTEBOOK, (1, 2, 4, 4)) == (1, 3, 3, 3)
+    assert layers.output_shape(ConvSpec(3, 8, 3, stride=2, padding=1), (1, 3, 32, 32)) == (1, 8, 16, 16)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from tutor.engine.spec import ConvSpec
+from tutor.engine.spec import ConvSpec, LayerSpec, PoolSpec
 from tutor.numbers import format_number, format_term
+
+
+def shape_text(shape) -> str:
+    """``[1, 3, 3, 3]``: a shape as PyTorch prints the inside of ``torch.Size``."""
+    return "[" + ", ".join(str(n) for n in shape) + "]"
 
 
 def channel_line(terms) -> str:
@@ -22,12 +27,42 @@ def unrolled_lines(unrolled) -> list[str]:
     return lines
 
 
-def side_formula(spec: ConvSpec, size: int) -> tuple[str, int]:
-    """How one spatial side shrinks or grows: the formula from the ``nn.Conv2d`` docs, filled in.
+def side_formula(spec: LayerSpec, size: int) -> tuple[str, int]:
+    """How one spatial side shrinks or grows: the formula from torch's docs, filled in.
 
     Returns the text and its value; tests hold the value to torch's own output shape.
     """
+    if isinstance(spec, PoolSpec):
+        return _pool_side(spec, size)
     k, s, p, d = spec.kernel_size, spec.stride, spec.padding, spec.dilation
     value = (size + 2 * p - d * (k - 1) - 1) // s + 1
     text = f"floor(({size} + 2×{p} - {d}×({k} - 1) - 1) / {s}) + 1 = {value}"
     return text, value
+
+
+def _pool_side(spec: PoolSpec, size: int) -> tuple[str, int]:
+    k, s, p = spec.kernel_size, spec.step, spec.padding
+    span = size + 2 * p - k
+    if not spec.ceil_mode:
+        value = span // s + 1
+        return f"floor(({size} + 2×{p} - {k}) / {s}) + 1 = {value}", value
+    value = -(-span // s) + 1
+    text = f"ceil(({size} + 2×{p} - {k}) / {s}) + 1 = {value}"
+    if (value - 1) * s >= size + p:  # torch drops a last window that would start in the right padding
+        value -= 1
+        text += f", minus the last window, which would start in the padding: {value}"
+    return text, value
+
+
+def pool_lines(spec: PoolSpec, cell) -> list[str]:
+    """A pooling window written out: its values, then the max (and where) or the mean."""
+    values = [format_number(t.value) for t in cell.taps]
+    if spec.kind == "max":
+        pad = f" and {len(cell.padding_taps)} padding cell(s) of -inf, which never win" if cell.padding_taps else ""
+        row, col = cell.winner
+        return [f"window: {', '.join(values)}{pad}",
+                f"max = {format_number(cell.value)}, at input row {row}, column {col} (the index torch returns)"]
+    terms = values + ["0"] * len(cell.padding_taps)
+    pad = f" ({len(cell.padding_taps)} padding zero(s) count too)" if cell.padding_taps else ""
+    return [f"({' + '.join(terms)}) / {cell.divisor} = {format_number(cell.total)} / {cell.divisor}"
+            f" = {format_number(cell.value)}{pad}"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tutor.course.model import ConvLab
+from tutor.course.model import ConvLab, Lab, PoolLab
 from tutor.engine.spec import ConvSpec
 
 
@@ -32,3 +32,26 @@ def conv_tensors(lab: ConvLab) -> ConvTensors:
     for kernel in lab.kernels:
         weight[kernel.out, kernel.into] = kernel.values
     return ConvTensors(lab.layer, x, weight, bias)
+
+
+def pool_input(lab: PoolLab):
+    """The tensor a pooling lab pools: its given values, or its source conv lab's output."""
+    if lab.source is None:
+        import numpy as np
+
+        return np.array(lab.values, dtype=np.float32)[None]
+    from tutor.engine import conv
+
+    t = conv_tensors(lab.source)
+    return conv.conv_forward(t.spec, t.x, t.weight, t.bias)
+
+
+def lab_input_shape(lab: Lab) -> tuple[int, ...]:
+    """The shape of the tensor the lab's layer receives."""
+    if isinstance(lab, ConvLab):
+        return lab.input_shape
+    if lab.source is None:
+        return (1, len(lab.values), len(lab.values[0]), len(lab.values[0][0]))
+    from tutor.engine import layers
+
+    return layers.output_shape(lab.source.layer, lab.source.input_shape)

@@ -13,8 +13,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tutor.course.model import LAB_PARTS, QUANTITIES, AnswerSpec, ConvLab, Exercise, KernelOverride, Lesson, Page
-from tutor.engine.spec import ConvSpec
+from tutor.course.model import (
+    LAB_PARTS,
+    QUANTITIES,
+    AnswerSpec,
+    ConvLab,
+    Exercise,
+    KernelOverride,
+    Lab,
+    Lesson,
+    Page,
+    PoolLab,
+)
+from tutor.engine.spec import ConvSpec, LayerSpec, PoolSpec
 
 # Bounds that keep a lesson small enough to show and cheap to compute.
 MAX_FILE_BYTES = 256 * 1024
@@ -23,6 +34,8 @@ MAX_CHANNELS = 16
 MAX_KERNEL = 9
 MAX_VALUE = 1e4
 INPUT_FILLS = ("arange", "zeros", "randn")
+LAB_KINDS = ("conv2d", "pool2d")
+POOL_TYPES = {"MaxPool2d": "max", "AvgPool2d": "avg"}
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 _MISSING = object()
 
@@ -129,14 +142,22 @@ def _lesson(r: _Reader, data: dict) -> Lesson:
     lesson_id = r.field(data, "id", str, "")
     if isinstance(lesson_id, str) and not _ID.fullmatch(lesson_id):
         r.problem("id", f"{lesson_id[:40]!r} must be lower-case letters, digits, '-' or '_' (at most 40)")
-    labs = {}
-    for key, table in (r.field(data, "labs", dict, "", {}) or {}).items():
+    labs: dict[str, Lab] = {}
+    tables = r.field(data, "labs", dict, "", {}) or {}
+    for key, table in tables.items():
         if not isinstance(table, dict):
             r.problem(f"labs.{key}", f"expected a table, got {_describe(table)}")
-            continue
-        lab = _lab(r, key, table, f"labs.{key}")
-        if lab is not None:
-            labs[key] = lab
+        elif table.get("kind") == "pool2d":
+            continue  # after the conv labs: a pool lab may pool one of them
+        elif table.get("kind") in LAB_KINDS:
+            if (lab := _conv_lab(r, key, table, f"labs.{key}")) is not None:
+                labs[key] = lab
+        else:
+            r.problem(f"labs.{key}.kind", f"unknown lab kind {table.get('kind')!r} (known: {', '.join(LAB_KINDS)})")
+    for key, table in tables.items():
+        if isinstance(table, dict) and table.get("kind") == "pool2d":
+            if (lab := _pool_lab(r, key, table, f"labs.{key}", labs)) is not None:
+                labs[key] = lab
     pages = []
     for number, table in enumerate(r.field(data, "pages", list, "") or [], start=1):
         where = f"pages[{number}]"
@@ -157,11 +178,8 @@ def _lesson(r: _Reader, data: dict) -> Lesson:
     )
 
 
-def _lab(r: _Reader, lab_id: str, table: dict, where: str) -> ConvLab | None:
+def _conv_lab(r: _Reader, lab_id: str, table: dict, where: str) -> ConvLab | None:
     r.unknown(table, {"kind", "input", "layer", "seed", "kernels"}, where)
-    kind = r.field(table, "kind", str, where)
-    if kind is not None and kind != "conv2d":
-        r.problem(f"{where}.kind", f"unknown lab kind {kind!r} (known: conv2d)")
     inputs = r.field(table, "input", dict, where) or {}
     shape = _shape(r, inputs, f"{where}.input")
     fill = r.field(inputs, "fill", str, f"{where}.input", "arange")
@@ -181,20 +199,86 @@ def _lab(r: _Reader, lab_id: str, table: dict, where: str) -> ConvLab | None:
     return ConvLab(lab_id, shape, fill, layer, seed, tuple(kernels))
 
 
-def _shape(r: _Reader, table: dict, where: str) -> tuple[int, int, int, int] | None:
-    shape = r.field(table, "shape", list, where)
+def _pool_lab(r: _Reader, lab_id: str, table: dict, where: str, labs: dict[str, Lab]) -> PoolLab | None:
+    r.unknown(table, {"kind", "input", "source", "pool"}, where)
+    pool = _pool(r, r.field(table, "pool", dict, where) or {}, f"{where}.pool")
+    source_id = r.field(table, "source", str, where, None)
+    source = labs.get(source_id) if source_id else None
+    if source_id and not isinstance(source, ConvLab):
+        r.problem(f"{where}.source", f"names {source_id!r}, which is not a conv2d lab of this lesson")
+        return None
+    values = None
+    if source is None:
+        inputs = r.field(table, "input", dict, where) or {}
+        raw = r.field(inputs, "values", list, f"{where}.input")
+        values = _planes(raw)
+        if raw is not None and values is None:
+            r.problem(f"{where}.input.values", f"must be rows of finite numbers (or a list of such planes), "
+                      f"equal lengths, at most {MAX_CHANNELS} planes of {MAX_SIDE}x{MAX_SIDE}, within ±{MAX_VALUE:g}")
+    if pool is None or (source is None and values is None):
+        return None
+    return PoolLab(lab_id, pool, values, source)
+
+
+def _planes(values: Any) -> tuple[tuple[tuple[float, ...], ...], ...] | None:
+    """Channel planes from a 2-D list (one channel) or a 3-D list, if it is well formed."""
+    if not isinstance(values, list) or not values:
+        return None
+    planes = values if isinstance(values[0], list) and values[0] and isinstance(values[0][0], list) else [values]
+    if len(planes) > MAX_CHANNELS:
+        return None
+    rows = [_matrix(plane, len(plane), len(plane[0]) if plane and isinstance(plane[0], list) else 0)
+            for plane in planes]
+    shapes = {(len(m), len(m[0])) for m in rows if m}
+    if None in rows or len(shapes) != 1 or max(max(shapes)) > MAX_SIDE:
+        return None
+    return tuple(rows)
+
+
+def _shape(r: _Reader, table: dict, where: str, key: str = "shape") -> tuple[int, int, int, int] | None:
+    """A lab's input shape, or (``key="input_shape"``) an exercise's, which is never allocated
+    (shapes are computed on torch's meta device) and so may be larger."""
+    shape = r.field(table, key, list, where)
     if shape is None:
         return None
-    limits = (1, MAX_CHANNELS, MAX_SIDE, MAX_SIDE)
+    limits = (1, MAX_CHANNELS, MAX_SIDE, MAX_SIDE) if key == "shape" else (64, 4096, 4096, 4096)
     if len(shape) != 4 or not all(type(n) is int and 1 <= n <= top for n, top in zip(shape, limits)):
-        r.problem(f"{where}.shape", f"must be [batch, channels, height, width] with batch 1, channels "
-                  f"1..{MAX_CHANNELS}, sides 1..{MAX_SIDE}; got {shape!r:.60}")
+        r.problem(f"{where}.{key}", f"must be [batch, channels, height, width] with batch 1..{limits[0]}, "
+                  f"channels 1..{limits[1]}, sides 1..{limits[2]}; got {shape!r:.60}")
         return None
     return tuple(shape)
 
 
+def _any_layer(r: _Reader, table: dict, where: str) -> LayerSpec | None:
+    """A layer named by ``type``: Conv2d (the default), MaxPool2d or AvgPool2d."""
+    kind = r.field(table, "type", str, where, "Conv2d")
+    if kind in POOL_TYPES:
+        return _pool(r, table, where)
+    if kind != "Conv2d":
+        r.problem(f"{where}.type", f"unknown layer type {kind!r} (known: Conv2d, {', '.join(POOL_TYPES)})")
+        return None
+    return _layer(r, table, where)
+
+
+def _pool(r: _Reader, table: dict, where: str) -> PoolSpec | None:
+    r.unknown(table, {"type", "kernel_size", "stride", "padding", "ceil_mode"}, where)
+    kind = r.field(table, "type", str, where)
+    if kind is not None and kind not in POOL_TYPES:
+        r.problem(f"{where}.type", f"unknown pooling type {kind!r} (known: {', '.join(POOL_TYPES)})")
+        return None
+    values = {
+        "kernel_size": r.count(table, "kernel_size", where, 1, MAX_KERNEL),
+        "stride": r.count(table, "stride", where, 1, MAX_SIDE, 0) or None,
+        "padding": r.count(table, "padding", where, 0, MAX_KERNEL, 0),
+        "ceil_mode": r.field(table, "ceil_mode", bool, where, False),
+    }
+    if kind is None or values["kernel_size"] is None or values["padding"] is None or values["ceil_mode"] is None:
+        return None
+    return PoolSpec(POOL_TYPES[kind], **values)
+
+
 def _layer(r: _Reader, table: dict, where: str) -> ConvSpec | None:
-    r.unknown(table, {"in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias"}, where)
+    r.unknown(table, {"type", "in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias"}, where)
     values = {
         "in_channels": r.count(table, "in_channels", where, 1, MAX_CHANNELS),
         "out_channels": r.count(table, "out_channels", where, 1, MAX_CHANNELS),
@@ -205,6 +289,9 @@ def _layer(r: _Reader, table: dict, where: str) -> ConvSpec | None:
         "groups": r.count(table, "groups", where, 1, MAX_CHANNELS, 1),
         "bias": r.field(table, "bias", bool, where, False),
     }
+    if table.get("type", "Conv2d") != "Conv2d":
+        r.problem(f"{where}.type", f"a conv2d lab needs a Conv2d layer, got {table.get('type')!r:.40}")
+        return None
     if None in values.values():
         return None
     for name in ("in_channels", "out_channels"):
@@ -225,7 +312,7 @@ def _kernel(r: _Reader, table: Any, where: str, layer: ConvSpec | None) -> Kerne
     into = r.count(table, "in", where, 0, top_in)
     values = r.field(table, "values", list, where)
     k = layer.kernel_size if layer else None
-    rows = _matrix(values, k)
+    rows = _matrix(values, k, k)
     if values is not None and rows is None:
         r.problem(f"{where}.values", f"must be a {k}x{k} list of finite numbers within ±{MAX_VALUE:g}")
     if None in (out, into, rows):
@@ -233,12 +320,13 @@ def _kernel(r: _Reader, table: Any, where: str, layer: ConvSpec | None) -> Kerne
     return KernelOverride(out, into, rows)
 
 
-def _matrix(values: Any, k: int | None) -> tuple[tuple[float, ...], ...] | None:
-    if k is None or not isinstance(values, list) or len(values) != k:
+def _matrix(values: Any, height: int | None, width: int | None) -> tuple[tuple[float, ...], ...] | None:
+    """A ``height`` x ``width`` matrix of bounded finite numbers, or None."""
+    if not height or not width or not isinstance(values, list) or len(values) != height:
         return None
     rows = []
     for row in values:
-        if not isinstance(row, list) or len(row) != k:
+        if not isinstance(row, list) or len(row) != width:
             return None
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
                    and abs(v) <= MAX_VALUE for v in row):
@@ -247,7 +335,7 @@ def _matrix(values: Any, k: int | None) -> tuple[tuple[float, ...], ...] | None:
     return tuple(rows)
 
 
-def _page(r: _Reader, table: dict, where: str, labs: dict[str, ConvLab]) -> Page:
+def _page(r: _Reader, table: dict, where: str, labs: dict[str, Lab]) -> Page:
     r.unknown(table, {"title", "body", "lab", "show", "exercises"}, where)
     lab = r.field(table, "lab", str, where, None)
     if lab is not None and lab not in labs:
@@ -270,7 +358,7 @@ def _page(r: _Reader, table: dict, where: str, labs: dict[str, ConvLab]) -> Page
     )
 
 
-def _exercise(r: _Reader, table: Any, where: str, labs: dict[str, ConvLab]) -> Exercise | None:
+def _exercise(r: _Reader, table: Any, where: str, labs: dict[str, Lab]) -> Exercise | None:
     if not isinstance(table, dict):
         r.problem(where, f"expected a table, got {_describe(table)}")
         return None
@@ -287,8 +375,8 @@ def _exercise(r: _Reader, table: Any, where: str, labs: dict[str, ConvLab]) -> E
     return Exercise(exercise_id, prompt, answer, tuple(hints))
 
 
-def _answer(r: _Reader, table: dict, where: str, labs: dict[str, ConvLab]) -> AnswerSpec | None:
-    r.unknown(table, {"quantity", "lab", "index", "layer"}, where)
+def _answer(r: _Reader, table: dict, where: str, labs: dict[str, Lab]) -> AnswerSpec | None:
+    r.unknown(table, {"quantity", "lab", "index", "layer", "input_shape"}, where)
     quantity = r.field(table, "quantity", str, where)
     if quantity is None:
         return None
@@ -296,8 +384,12 @@ def _answer(r: _Reader, table: dict, where: str, labs: dict[str, ConvLab]) -> An
         r.problem(f"{where}.quantity", f"unknown quantity {quantity!r} (known: {', '.join(QUANTITIES)})")
         return None
     if quantity == "parameter_count":
-        layer = _layer(r, r.field(table, "layer", dict, where) or {}, f"{where}.layer")
+        layer = _any_layer(r, r.field(table, "layer", dict, where) or {}, f"{where}.layer")
         return AnswerSpec(quantity, layer=layer) if layer else None
+    if quantity == "output_shape" and "lab" not in table:
+        layer = _any_layer(r, r.field(table, "layer", dict, where) or {}, f"{where}.layer")
+        shape = _shape(r, table, where, key="input_shape")
+        return AnswerSpec(quantity, layer=layer, input_shape=shape) if layer and shape else None
     lab_id = r.field(table, "lab", str, where)
     if lab_id is not None and lab_id not in labs:
         r.problem(f"{where}.lab", f"names lab {lab_id!r}, which this lesson does not define")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tutor.engine.spec import ConvSpec
+from tutor.engine.spec import ConvSpec, LayerSpec, PoolSpec
 
-# What a lab page can show; the lesson picks a subset per page.
-LAB_PARTS = ("input", "kernels", "output", "steps")
+# What a lab page can show; the lesson picks a subset per page (a lab shows those it has).
+LAB_PARTS = ("input", "kernels", "settings", "output", "steps", "gradient")
 # What an exercise can ask, and the kind of answer each expects.
 QUANTITIES = {"output_shape": "shape", "output_value": "number", "parameter_count": "integer"}
 
@@ -35,13 +35,28 @@ class ConvLab:
 
 
 @dataclass(frozen=True)
+class PoolLab:
+    """A pooling layer over either given values ([channels][rows][cols]) or a conv lab's output."""
+
+    id: str
+    pool: PoolSpec
+    values: tuple[tuple[tuple[float, ...], ...], ...] | None = None
+    source: ConvLab | None = None
+
+
+Lab = ConvLab | PoolLab
+
+
+@dataclass(frozen=True)
 class AnswerSpec:
-    """What the engine computes for an exercise's expected answer."""
+    """What the engine computes for an exercise's expected answer: from a lab of the lesson,
+    or from a layer and an input shape given in the exercise."""
 
     quantity: str
     lab: str | None = None
     index: tuple[int, ...] | None = None
-    layer: ConvSpec | None = None
+    layer: LayerSpec | None = None
+    input_shape: tuple[int, ...] | None = None
 
     @property
     def kind(self) -> str:
@@ -72,5 +87,5 @@ class Lesson:
     summary: str
     order: int
     pages: tuple[Page, ...]
-    labs: dict[str, ConvLab] = field(default_factory=dict)
+    labs: dict[str, Lab] = field(default_factory=dict)
     path: Path | None = None

@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import prod
 
-from tutor.course.explain import side_formula, unrolled_lines
-from tutor.course.labs import conv_tensors
-from tutor.course.model import AnswerSpec, ConvLab
+from tutor.course.explain import pool_lines, shape_text, side_formula, unrolled_lines
+from tutor.course.labs import conv_tensors, lab_input_shape, pool_input
+from tutor.course.model import AnswerSpec, ConvLab, Lab, PoolLab
+from tutor.engine.spec import ConvSpec, LayerSpec, PoolSpec
 from tutor.numbers import format_number
 
 
@@ -24,64 +25,73 @@ class Expected:
     mistakes: tuple[tuple[object, str], ...] = ()
 
 
-def expected(answer: AnswerSpec, labs: dict[str, ConvLab]) -> Expected:
+def expected(answer: AnswerSpec, labs: dict[str, Lab]) -> Expected:
     """The expected answer: computed now, by torch, from the lesson's lab or layer."""
-    if answer.quantity == "parameter_count":
-        return _parameter_count(answer)
-    lab = labs.get(answer.lab or "")
-    if lab is None:
-        raise QuantityError(f"no lab named {answer.lab!r}")
-    if answer.quantity == "output_shape":
-        return _output_shape(lab)
-    return _output_value(lab, answer.index or ())
+    from tutor.engine.layers import LayerError
 
-
-def _shape_text(shape) -> str:
-    return "[" + ", ".join(str(n) for n in shape) + "]"
-
-
-def _output_shape(lab: ConvLab) -> Expected:
-    from tutor.engine import conv
-
-    spec, shape = lab.layer, lab.input_shape
     try:
-        out = conv.output_shape(spec, shape)
-    except RuntimeError as error:
-        raise QuantityError(f"torch rejects this lab: {error}") from None
+        if answer.quantity == "parameter_count":
+            return _parameter_count(answer.layer)
+        if answer.lab is None:
+            return _output_shape(answer.layer, answer.input_shape)
+        lab = labs.get(answer.lab)
+        if lab is None:
+            raise QuantityError(f"no lab named {answer.lab!r}")
+        layer = lab.layer if isinstance(lab, ConvLab) else lab.pool
+        if answer.quantity == "output_shape":
+            return _output_shape(layer, lab_input_shape(lab))
+        if isinstance(lab, ConvLab):
+            return _conv_value(lab, answer.index or ())
+        return _pool_value(lab, answer.index or ())
+    except LayerError as error:
+        raise QuantityError(str(error)) from None
+
+
+def _output_shape(spec: LayerSpec, shape: tuple[int, ...]) -> Expected:
+    from tutor.engine import layers
+
+    out = layers.output_shape(spec, shape)
     height, _ = side_formula(spec, shape[2])
     width, _ = side_formula(spec, shape[3])
+    channels = (f"channels become out_channels = {out[1]}" if isinstance(spec, ConvSpec)
+                else f"channels stay {out[1]}: pooling works on each channel on its own")
     solution = (
-        f"{spec.call()} applied to an input of shape {_shape_text(shape)}:\n"
-        f"- batch stays {shape[0]};\n"
-        f"- channels become out_channels = {out[1]};\n"
+        f"{spec.call()} applied to an input of shape {shape_text(shape)}:\n"
+        f"- batch stays {shape[0]};\n- {channels};\n"
         f"- height: {height}\n- width: {width}\n"
-        f"so the output has shape {_shape_text(out)} (torch.Size({_shape_text(out)}))."
+        f"so the output has shape {shape_text(out)} (torch.Size({shape_text(out)}))."
     )
-    mistakes = (
-        (spec.weight_shape, f"{_shape_text(spec.weight_shape)} is the shape of the layer's weight, "
-         "[out_channels, in_channels, kernel, kernel]. The output is [batch, channels, height, width]."),
-        (tuple(shape), f"{_shape_text(shape)} is the input's shape: the layer changes the channels, "
-         "and a kernel without padding cannot start at every position."),
+    mistakes = [
+        (tuple(shape), f"{shape_text(shape)} is the input's shape: the layer changes the sides "
+         "(a window cannot start at every position)."),
         ((out[1], out[2], out[3]), "Close, but PyTorch keeps the batch axis: four numbers, "
          "[batch, channels, height, width]."),
         ((out[0], out[2], out[3], out[1]), "Those are the right numbers in the wrong order: PyTorch "
          "puts channels before height and width."),
-    )
-    return Expected("shape", tuple(out), solution, mistakes)
+    ]
+    if isinstance(spec, ConvSpec):
+        mistakes.insert(0, (spec.weight_shape, f"{shape_text(spec.weight_shape)} is the shape of the layer's "
+                            "weight, [out_channels, in_channels, kernel, kernel]. The output is "
+                            "[batch, channels, height, width]."))
+    else:
+        other = layers.output_shape(PoolSpec(spec.kind, spec.kernel_size, spec.stride, spec.padding,
+                                             not spec.ceil_mode), shape)
+        if other != out:
+            mode = "floor" if spec.ceil_mode else "ceil"
+            mistakes.append((other, f"That rounds the division up or down the wrong way: with "
+                             f"ceil_mode={spec.ceil_mode} torch uses {'ceil' if spec.ceil_mode else 'floor'}, not {mode}."))
+    return Expected("shape", tuple(out), solution, tuple(mistakes))
 
 
-def _output_value(lab: ConvLab, index: tuple[int, ...]) -> Expected:
+def _conv_value(lab: ConvLab, index: tuple[int, ...]) -> Expected:
     from tutor.engine import conv
 
     tensors = conv_tensors(lab)
     out = conv.conv_forward(tensors.spec, tensors.x, tensors.weight, tensors.bias)
-    if len(index) != 4 or index[0] != 0 or any(i >= n for i, n in zip(index, out.shape)):
-        raise QuantityError(f"index {list(index)} is outside the output of shape {list(out.shape)}")
-    _, o, r, c = index
+    _, o, r, c = _checked_index(index, out.shape)
     unrolled = conv.unroll(tensors.spec, tensors.x, tensors.weight, tensors.bias, o, r, c)
-    where = f"output[{', '.join(str(i) for i in index)}]"
     solution = "\n".join(
-        [f"{where}: multiply each input channel's window by its kernel, add up, then sum the channels."]
+        [f"output{list(index)}: multiply each input channel's window by its kernel, add up, then sum the channels."]
         + unrolled_lines(unrolled)
         + [f"torch gives {format_number(float(out[0, o, r, c]))}."]
     )
@@ -93,18 +103,48 @@ def _output_value(lab: ConvLab, index: tuple[int, ...]) -> Expected:
     return Expected("number", float(out[0, o, r, c]), solution, mistakes)
 
 
-def _parameter_count(answer: AnswerSpec) -> Expected:
-    from tutor.engine import conv
+def _pool_value(lab: PoolLab, index: tuple[int, ...]) -> Expected:
+    from tutor.engine import pool
 
-    spec = answer.layer
-    shapes = conv.parameter_shapes(spec)
+    x = pool_input(lab)
+    out, indices = pool.pool_forward(lab.pool, x)
+    _, c, r, q = _checked_index(index, out.shape)
+    cell = pool.pool_cell(lab.pool, x, out, indices, c, r, q)
+    solution = "\n".join([f"output{list(index)} of {lab.pool.call()}:"] + pool_lines(lab.pool, cell))
+    values = [t.value for t in cell.taps]
+    if lab.pool.kind == "max":
+        mistakes = ((sum(values) / len(values), "That is the window's average: MaxPool2d keeps the largest value."),
+                    (min(values), "That is the smallest value of the window: MaxPool2d keeps the largest."))
+    else:
+        mistakes = ((max(values), "That is the window's largest value: AvgPool2d takes the mean."),
+                    (cell.total, "That is the window's sum: divide by the number of cells."))
+    mistakes = tuple((wrong, hint) for wrong, hint in mistakes if wrong != cell.value)
+    return Expected("number", cell.value, solution, mistakes)
+
+
+def _checked_index(index: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
+    if len(index) != 4 or index[0] != 0 or any(i >= n for i, n in zip(index, shape)):
+        raise QuantityError(f"index {list(index)} is outside the output of shape {list(shape)}")
+    return index
+
+
+def _parameter_count(spec: LayerSpec) -> Expected:
+    from tutor.engine import layers
+
+    shapes = layers.parameter_shapes(spec)
     total = sum(prod(shape) for shape in shapes.values())
-    assert total == conv.parameter_count(spec)
+    if isinstance(spec, PoolSpec):
+        solution = (f"{spec.call()} has no weight and no bias: it only compares or averages the numbers "
+                    f"in each window. sum(p.numel() for p in layer.parameters()) = {total}.")
+        window = spec.kernel_size ** 2
+        return Expected("integer", total, solution,
+                        ((window, f"The {spec.kernel_size}×{spec.kernel_size} window is not a kernel of "
+                          "weights: pooling has nothing to learn."),))
     weight = shapes["weight"]
     lines = [f"{spec.call()} has:",
-             f"- weight {_shape_text(weight)}: out × in × k × k = {' × '.join(map(str, weight))} = {prod(weight)}"]
+             f"- weight {shape_text(weight)}: out × in × k × k = {' × '.join(map(str, weight))} = {prod(weight)}"]
     if "bias" in shapes:
-        lines.append(f"- bias {_shape_text(shapes['bias'])}: one per output channel = {prod(shapes['bias'])}")
+        lines.append(f"- bias {shape_text(shapes['bias'])}: one per output channel = {prod(shapes['bias'])}")
     lines.append(f"total: {' + '.join(str(prod(s)) for s in shapes.values())} = {total}")
     out, per_in, k, _ = weight
     mistakes = [(out * per_in * k, "Each kernel is k × k: count both sides of the kernel.")]

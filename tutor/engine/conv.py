@@ -9,10 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tutor.engine.layers import build, run
 from tutor.engine.spec import ConvSpec
-
-# The tensors are tiny: one thread answers faster than a pool that must wake up.
-torch.set_num_threads(1)
 
 
 @dataclass(frozen=True)
@@ -72,20 +70,6 @@ def initial_weights(spec: ConvSpec, seed: int) -> tuple[np.ndarray, np.ndarray |
     return weight, bias
 
 
-def build(spec: ConvSpec) -> nn.Conv2d:
-    """The real ``nn.Conv2d`` that ``spec`` describes (initialised from torch's global generator)."""
-    return nn.Conv2d(
-        spec.in_channels,
-        spec.out_channels,
-        spec.kernel_size,
-        stride=spec.stride,
-        padding=spec.padding,
-        dilation=spec.dilation,
-        groups=spec.groups,
-        bias=spec.bias,
-    )
-
-
 def _loaded_module(spec: ConvSpec, weight: np.ndarray, bias: np.ndarray | None) -> nn.Conv2d:
     module = build(spec)
     with torch.no_grad():
@@ -104,26 +88,8 @@ def conv_forward(
     """The output of the real ``nn.Conv2d`` with these weights copied into its parameters."""
     module = _loaded_module(spec, weight, bias)
     with torch.no_grad():
-        out = module(torch.from_numpy(np.asarray(x, dtype=np.float32)))
+        out = run(module, torch.from_numpy(np.asarray(x, dtype=np.float32)))
     return out.numpy()
-
-
-def output_shape(spec: ConvSpec, input_shape: tuple[int, ...]) -> tuple[int, ...]:
-    """The output shape, found by running the module on a tensor of that shape."""
-    with torch.device("meta"), torch.no_grad():
-        return tuple(build(spec)(torch.empty(input_shape)).shape)
-
-
-def parameter_count(spec: ConvSpec) -> int:
-    """``sum(p.numel() for p in module.parameters())``, as PyTorch counts it."""
-    with torch.device("meta"):  # shapes only: no memory, no initialisation
-        return sum(p.numel() for p in build(spec).parameters())
-
-
-def parameter_shapes(spec: ConvSpec) -> dict[str, tuple[int, ...]]:
-    """Each learnable tensor of the module by name: ``weight`` and, with a bias, ``bias``."""
-    with torch.device("meta"):
-        return {name: tuple(p.shape) for name, p in build(spec).named_parameters()}
 
 
 def unroll(

@@ -34,3 +34,35 @@ class ConvSpec:
         args += [f"{name}={getattr(self, name)}" for name, default in defaults.items() if getattr(self, name) != default]
         args.append(f"bias={self.bias}")
         return f"nn.Conv2d({', '.join(args)})"
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    """The arguments of one ``nn.MaxPool2d`` (kind "max") or ``nn.AvgPool2d`` (kind "avg")."""
+
+    kind: str
+    kernel_size: int
+    stride: int | None = None  # None: the kernel size, as in torch
+    padding: int = 0
+    ceil_mode: bool = False
+
+    @property
+    def step(self) -> int:
+        return self.stride or self.kernel_size
+
+    @property
+    def module_name(self) -> str:
+        return "MaxPool2d" if self.kind == "max" else "AvgPool2d"
+
+    def call(self) -> str:
+        args = [f"kernel_size={self.kernel_size}"]
+        if self.stride is not None:
+            args.append(f"stride={self.stride}")
+        if self.padding:
+            args.append(f"padding={self.padding}")
+        if self.ceil_mode:
+            args.append("ceil_mode=True")
+        return f"nn.{self.module_name}({', '.join(args)})"
+
+
+LayerSpec = ConvSpec | PoolSpec

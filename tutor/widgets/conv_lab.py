@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive, var
 from textual.widgets import Static
 
-from tutor.course.explain import unrolled_lines
+from tutor.course.explain import shape_text as _shape, unrolled_lines
 from tutor.course.labs import ConvTensors, conv_tensors
 from tutor.course.model import ConvLab as ConvLabSpec
 from tutor.numbers import format_number
@@ -27,10 +27,6 @@ def _address(grid: TensorGrid) -> tuple[str, tuple[int, ...]]:
     (out 0, in 1), ``y-2`` output channel 2."""
     kind, *index = grid.id.split("-")
     return kind, tuple(int(i) for i in index)
-
-
-def _shape(shape) -> str:
-    return "[" + ", ".join(str(n) for n in shape) + "]"
 
 
 class ConvLab(Vertical):

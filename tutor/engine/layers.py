@@ -1,0 +1,75 @@
+"""Any layer the lessons describe, built as the real torch module: its output shape and its
+learnable parameters, as PyTorch itself reports them."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from tutor.engine.spec import ConvSpec, LayerSpec, PoolSpec
+
+# The tensors are tiny: one thread answers faster than a pool that must wake up.
+torch.set_num_threads(1)
+
+
+class LayerError(ValueError):
+    """Settings torch rejects, with its reason in plain words."""
+
+
+def build(spec: LayerSpec) -> nn.Module:
+    """The real module ``spec`` describes (a conv is initialised from torch's global generator)."""
+    if isinstance(spec, PoolSpec):
+        module = nn.MaxPool2d if spec.kind == "max" else nn.AvgPool2d
+        return module(spec.kernel_size, stride=spec.stride, padding=spec.padding, ceil_mode=spec.ceil_mode)
+    if isinstance(spec, ConvSpec):
+        return nn.Conv2d(
+            spec.in_channels,
+            spec.out_channels,
+            spec.kernel_size,
+            stride=spec.stride,
+            padding=spec.padding,
+            dilation=spec.dilation,
+            groups=spec.groups,
+            bias=spec.bias,
+        )
+    raise TypeError(f"not a layer description: {spec!r}")
+
+
+def run(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``module(x)``, with torch's refusals turned into a ``LayerError`` that explains them."""
+    try:
+        return module(x)
+    except (RuntimeError, ValueError) as error:
+        raise LayerError(plain_words(str(error))) from None
+
+
+def plain_words(message: str) -> str:
+    """torch's message, first line only, with a plain-words lead where we know the cause."""
+    first = message.strip().splitlines()[0] if message.strip() else "torch refused these settings"
+    known = {
+        "pad should be at most half": "Padding may be at most half the kernel size.",
+        "Output size is too small": "The kernel does not fit: the (padded) input is smaller than the kernel.",
+        "Kernel size can't be greater than actual input size": "The kernel is larger than the (padded) input.",
+    }
+    for clue, words in known.items():
+        if clue in first:
+            return f"{words} (torch: {first})"
+    return f"torch refused these settings: {first}"
+
+
+def output_shape(spec: LayerSpec, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The output shape, found by running the module on a (meta: no memory) tensor of that shape."""
+    with torch.device("meta"), torch.no_grad():
+        return tuple(run(build(spec), torch.zeros(input_shape)).shape)
+
+
+def parameter_shapes(spec: LayerSpec) -> dict[str, tuple[int, ...]]:
+    """Each learnable tensor of the module by name (none for pooling)."""
+    with torch.device("meta"):  # shapes only: no memory, no initialisation
+        return {name: tuple(p.shape) for name, p in build(spec).named_parameters()}
+
+
+def parameter_count(spec: LayerSpec) -> int:
+    """``sum(p.numel() for p in module.parameters())``, as PyTorch counts it."""
+    with torch.device("meta"):
+        return sum(p.numel() for p in build(spec).parameters())
