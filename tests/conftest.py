@@ -31,3 +31,12 @@ async def goto_page(app, pilot, page: int) -> None:
     for _ in range(page):
         await pilot.press("pagedown")
     await settle(app, pilot)
+
+
+async def tab_to(app, pilot, widget_id: str) -> None:
+    """Press Tab until the widget with this id has the focus, as a learner would."""
+    for _ in range(40):
+        if app.focused is not None and app.focused.id == widget_id:
+            return
+        await pilot.press("tab")
+    raise AssertionError(f"Tab never reached #{widget_id}")

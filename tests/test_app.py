@@ -40,12 +40,16 @@ async def test_pages_turn_with_pagedown_pageup_and_brackets(make_app):
         await pilot.press("right_square_bracket")
         assert screen.page_index == 1
         assert "page 2 of" in str(screen.query_one("#page-bar").render())
-        # page 2 has an exercise: its answer box has the focus, and takes "[" as text
+        await pilot.press("left_square_bracket")  # a lab page: the page has the focus
+        assert screen.page_index == 0
+        await pilot.press(*["pagedown"] * 4)
+        # a page of questions only: its answer box has the focus, and takes "[" as text
         await pilot.press("left_square_bracket")
-        assert screen.page_index == 1
+        assert screen.page_index == 4
+        assert screen.query_one("#answer").value == "["
         await pilot.press("tab")  # out of the answer box: "[" turns the page again
         await pilot.press("left_square_bracket")
-        assert screen.page_index == 0
+        assert screen.page_index == 3
 
 
 async def test_help_lists_the_keys_of_the_current_screen(make_app):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import goto_page, settle
+from conftest import goto_page, settle, tab_to
 from tutor.course.answers import AnswerError, check, parse_shape
 from tutor.course.loader import bundled_folder, load_lesson
 from tutor.course.quantities import expected
@@ -73,6 +73,7 @@ def card_text(app, part):
 
 
 async def answer(app, pilot, text):
+    await tab_to(app, pilot, "answer")
     await pilot.press("ctrl+a", "ctrl+k", *text, "enter")  # clear the box, type, submit
     await settle(app, pilot)
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import goto_page
+from conftest import goto_page, tab_to
 from tutor.widgets.tensor_grid import TensorGrid
 
 LAB_PAGE = 3  # "Under the hood, live": every part shown
@@ -34,14 +34,6 @@ def grid(app, grid_id) -> TensorGrid:
 
 def shown(app, grid_id) -> np.ndarray:
     return np.array(grid(app, grid_id).values, dtype=np.float32)
-
-
-async def focus_grid(app, pilot, grid_id):
-    for _ in range(30):
-        if app.focused is not None and app.focused.id == grid_id:
-            return
-        await pilot.press("tab")
-    raise AssertionError(f"Tab never reached {grid_id}")
 
 
 def steps_text(app) -> str:
@@ -104,7 +96,7 @@ async def test_arrows_on_an_output_grid_pick_the_cell(make_app):
     app = make_app("convolution")
     async with app.run_test(size=(120, 40)) as pilot:
         await open_lab(app, pilot)
-        await focus_grid(app, pilot, "y-1")
+        await tab_to(app, pilot, "y-1")
         await pilot.press("down", "right")
         assert steps_text(app).startswith("output[0, 1, 1, 1]")
 
@@ -113,7 +105,7 @@ async def test_editing_a_kernel_by_keys_recomputes_through_conv2d(make_app):
     app = make_app("convolution")
     async with app.run_test(size=(120, 40)) as pilot:
         await open_lab(app, pilot)
-        await focus_grid(app, pilot, "w-0-0")
+        await tab_to(app, pilot, "w-0-0")
         await pilot.press("right", "down")  # kernel (0, 0) cell [1, 1], which holds -0.5
         await pilot.press(*"2.5", "enter")
         c = notebook_conv()
@@ -133,7 +125,7 @@ async def test_editing_the_input_recomputes(make_app):
     app = make_app("convolution")
     async with app.run_test(size=(120, 40)) as pilot:
         await open_lab(app, pilot)
-        await focus_grid(app, pilot, "x-1")
+        await tab_to(app, pilot, "x-1")
         await pilot.press("enter", "-", "1", "enter")
         a = A.clone()
         a[0, 1, 0, 0] = -1
@@ -159,7 +151,7 @@ async def test_bad_cell_input_keeps_the_value_and_says_why(make_app, typed, reas
     app = make_app("convolution")
     async with app.run_test(size=(120, 40)) as pilot:
         await open_lab(app, pilot)
-        await focus_grid(app, pilot, "w-0-0")
+        await tab_to(app, pilot, "w-0-0")
         before_w, before_y = shown(app, "w-0-0"), shown(app, "y-0")
         await pilot.press("enter", *typed, "enter")
         status = app.screen.query_one("#lab-status")
@@ -175,7 +167,7 @@ async def test_escape_cancels_an_edit(make_app):
     app = make_app("convolution")
     async with app.run_test(size=(120, 40)) as pilot:
         await open_lab(app, pilot)
-        await focus_grid(app, pilot, "x-0")
+        await tab_to(app, pilot, "x-0")
         await pilot.press("7", "escape")
         assert shown(app, "x-0")[0, 0] == 0
         assert grid(app, "x-0").editing is None
@@ -186,7 +178,7 @@ async def test_output_grids_are_read_only(make_app):
     app = make_app("convolution")
     async with app.run_test(size=(120, 40)) as pilot:
         await open_lab(app, pilot)
-        await focus_grid(app, pilot, "y-0")
+        await tab_to(app, pilot, "y-0")
         before = shown(app, "y-0")
         await pilot.press("5", "enter")
         assert np.array_equal(shown(app, "y-0"), before)

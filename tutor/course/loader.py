@@ -268,7 +268,7 @@ def _pool(r: _Reader, table: dict, where: str) -> PoolSpec | None:
         return None
     values = {
         "kernel_size": r.count(table, "kernel_size", where, 1, MAX_KERNEL),
-        "stride": r.count(table, "stride", where, 1, MAX_SIDE, 0) or None,
+        "stride": r.count(table, "stride", where, 1, MAX_SIDE, None),
         "padding": r.count(table, "padding", where, 0, MAX_KERNEL, 0),
         "ceil_mode": r.field(table, "ceil_mode", bool, where, False),
     }

@@ -9,8 +9,10 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Markdown, Static
 
-from tutor.course.model import Lesson
+from tutor.course.model import ConvLab as ConvLabSpec, Lesson
 from tutor.widgets.conv_lab import ConvLab
+from tutor.widgets.lab import Lab
+from tutor.widgets.pool_lab import PoolLab
 from tutor.widgets.exercise import ExerciseCard
 
 
@@ -58,12 +60,12 @@ class LessonScreen(Screen):
 
     def action_lab(self, name: str, *args) -> None:
         """Forward a key to the page's lab, wherever the focus is on the page."""
-        getattr(self.query_one(ConvLab), f"action_{name}")(*args)
+        getattr(self.query_one(Lab), f"action_{name}")(*args)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action != "lab":
             return True
-        labs = self.query(ConvLab)
+        labs = self.query(Lab)
         if not labs:
             return False  # hidden from the footer on pages without a lab
         return labs.first().check_action(str(parameters[0]), parameters[1:])
@@ -79,7 +81,9 @@ class LessonScreen(Screen):
         await container.remove_children()
         widgets = [Static(page.title, id="page-title"), Markdown(page.body, id="prose")]
         if page.lab:
-            widgets.append(ConvLab(self.lesson.labs[page.lab], page.show, id="lab"))
+            spec = self.lesson.labs[page.lab]
+            lab_class = ConvLab if isinstance(spec, ConvLabSpec) else PoolLab
+            widgets.append(lab_class(spec, page.show, id="lab"))
         widgets += [ExerciseCard(exercise, self.lesson.labs) for exercise in page.exercises]
         await container.mount_all(widgets)
         container.scroll_home(animate=False)
@@ -88,9 +92,10 @@ class LessonScreen(Screen):
         self.refresh_bindings()
 
     def _focus_first(self) -> None:
-        """Focus the page's first exercise answer box, else the page itself (arrows scroll it)."""
+        """On a page of questions, focus the first answer box; where there is a lab, the page
+        itself, so that the lab's letter keys work at once (Tab reaches the answer box)."""
         cards = self.query(ExerciseCard)
-        if cards:
+        if cards and not self.page.lab:
             from textual.widgets import Input
 
             cards.first().query_one(Input).focus(scroll_visible=False)

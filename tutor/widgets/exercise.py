@@ -12,10 +12,11 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import Input, Markdown, Static
+from textual.worker import Worker, WorkerState
 
 from tutor.course.answers import AnswerError, check
 from tutor.course.model import ConvLab, Exercise
-from tutor.course.quantities import Expected, QuantityError, expected
+from tutor.course.quantities import Expected, expected
 
 PLACEHOLDERS = {
     "shape": "a shape, e.g. [1, 2, 4, 4] or 1x2x4x4 — then Enter",
@@ -71,7 +72,7 @@ worked solution. Shapes may be written `[1, 3, 3, 3]`, `(1,3,3,3)`, `1x3x3x3` or
 
     def compose(self) -> ComposeResult:
         yield Markdown(self.exercise.prompt)
-        yield Input(placeholder=PLACEHOLDERS[self.exercise.answer.kind], max_length=200)
+        yield Input(placeholder=PLACEHOLDERS[self.exercise.answer.kind], max_length=200, id="answer")
         yield Static(id="feedback")
         yield Static(id="hints")
         yield Static(id="solution")
@@ -81,19 +82,20 @@ worked solution. Shapes may be written `[1, 3, 3, 3]`, `(1,3,3,3)`, `1x3x3x3` or
             self._put(part, "")
         self.call_after_refresh(self._compute)
 
-    @work(thread=True, group="expected")
-    def _compute(self) -> None:
-        try:
-            answer = expected(self.exercise.answer, self.labs)
-        except (QuantityError, RuntimeError, ValueError) as error:
-            self.app.call_from_thread(self._feedback, f"This exercise cannot be checked: {error}", "wrong")
-            return
-        self.app.call_from_thread(self._ready, answer)
+    @work(thread=True, group="expected", exit_on_error=False)
+    def _compute(self) -> Expected:
+        return expected(self.exercise.answer, self.labs)
 
-    def _ready(self, answer: Expected) -> None:
-        self.expected = answer
-        if self._pending is not None:
-            self._submit(self._pending)
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The answer arrives as a message: if the page was turned meanwhile, it is dropped."""
+        if event.worker.group != "expected":
+            return
+        if event.state == WorkerState.SUCCESS:
+            self.expected = event.worker.result
+            if self._pending is not None:
+                self._submit(self._pending)
+        elif event.state == WorkerState.ERROR:
+            self._feedback(f"This exercise cannot be checked: {event.worker.error}", "wrong")
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

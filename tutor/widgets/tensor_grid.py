@@ -1,7 +1,8 @@
 """One widget for every 2-D slice of a tensor: numbers, heat shading, a window, a cursor, edits.
 
 Numbers are always written, so the grid reads without colour: window cells are also marked
-‹like this› (bold, underlined), the cursor [like this] (reversed).
+‹like this› (bold, underlined), marked cells (a max-pooling winner) «like this», the cursor
+[like this] (reversed). An optional ring of padding cells is drawn around the values, dimmed.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ class TensorGrid(Widget, can_focus=True):
         Binding("enter", "edit", "Edit cell", tooltip="Type a value, Enter to commit, Esc to cancel"),
     ]
 
-    COMPONENT_CLASSES = {"tensor-grid--cursor", "tensor-grid--window", "tensor-grid--edit"}
+    COMPONENT_CLASSES = {"tensor-grid--cursor", "tensor-grid--window", "tensor-grid--mark",
+                         "tensor-grid--edit", "tensor-grid--padding"}
 
     DEFAULT_CSS = """
     TensorGrid {
@@ -63,11 +65,16 @@ class TensorGrid(Widget, can_focus=True):
     TensorGrid:focus { border: round $accent; }
     TensorGrid > .tensor-grid--cursor { text-style: reverse bold; }
     TensorGrid > .tensor-grid--window { background: $accent-darken-2; color: $text; text-style: bold underline; }
+    TensorGrid > .tensor-grid--mark { background: $success-darken-1; color: $text; text-style: bold; }
     TensorGrid > .tensor-grid--edit { background: $warning; color: $text; text-style: bold; }
+    TensorGrid > .tensor-grid--padding { color: $text-muted; text-style: dim italic; }
     """
 
     values: reactive[Grid] = reactive((), layout=True)
-    window: reactive[frozenset[tuple[int, int]]] = reactive(frozenset())
+    window: reactive[frozenset[tuple[int, int]]] = reactive(frozenset())  # may include padding cells
+    marked: reactive[frozenset[tuple[int, int]]] = reactive(frozenset())
+    pad: reactive[int] = reactive(0, layout=True)  # rings of padding cells drawn around the values
+    pad_text: reactive[str] = reactive("0", layout=True)
     cursor: reactive[tuple[int, int]] = reactive((0, 0))
     editing: reactive[str | None] = reactive(None)
 
@@ -128,13 +135,15 @@ class TensorGrid(Widget, can_focus=True):
     @property
     def cell_width(self) -> int:
         widest = max((len(format_number(v)) for row in self.values for v in row), default=1)
+        if self.pad:
+            widest = max(widest, len(self.pad_text))
         return max(widest, 3) + 2  # a space (or bracket) either side
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
-        return max(self.cols * self.cell_width, len(self.border_title or "") + 2)
+        return max((self.cols + 2 * self.pad) * self.cell_width, len(self.border_title or "") + 4)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return self.rows
+        return self.rows + 2 * self.pad
 
     # --- reactive updates ------------------------------------------------------------------
     def validate_cursor(self, cursor: tuple[int, int]) -> tuple[int, int]:
@@ -209,6 +218,9 @@ class TensorGrid(Widget, can_focus=True):
     def watch_window(self) -> None:
         self.refresh()
 
+    def watch_marked(self) -> None:
+        self.refresh()
+
     def _heat(self, value: float, scale: float, base: Color) -> Style:
         theme = self.app.current_theme
         hue = Color.parse(theme.primary if value >= 0 else (theme.error or theme.primary))
@@ -216,29 +228,33 @@ class TensorGrid(Widget, can_focus=True):
         return Style(bgcolor=shade.rich_color, color=shade.get_contrast_text(1.0).rich_color)
 
     def render_line(self, y: int) -> Strip:
-        if y >= self.rows:
+        row = y - self.pad
+        if row >= self.rows + self.pad:
             return Strip.blank(self.size.width, self.rich_style)
-        width = self.cell_width
-        scale = max((abs(v) for row in self.values for v in row), default=0.0)
+        scale = max((abs(v) for values in self.values for v in values), default=0.0)
         base = self.background_colors[1]
-        cursor_style = self.get_component_rich_style("tensor-grid--cursor", partial=True)
-        window_style = self.get_component_rich_style("tensor-grid--window", partial=True)
-        segments = []
-        for x, value in enumerate(self.values[y]):
-            style = self._heat(value, scale, base)
-            text = format_number(value).rjust(width - 2)
-            left, right = " ", " "
-            at_cursor = (y, x) == self.cursor and self.has_focus
-            if at_cursor and self.editing is not None:
-                text = (self.editing + "▏")[-(width - 2):].ljust(width - 2)
-                style = self.get_component_rich_style("tensor-grid--edit")
-                left, right = "[", "]"
-            elif at_cursor:
-                style += cursor_style
-                left, right = "[", "]"
-            if (y, x) in self.window:
-                style += window_style
-                if not at_cursor:
-                    left, right = "‹", "›"
-            segments.append(Segment(left + text + right, style))
+        segments = [self._cell(row, col, scale, base) for col in range(-self.pad, self.cols + self.pad)]
         return Strip(segments).extend_cell_length(self.size.width, self.rich_style)
+
+    def _cell(self, row: int, col: int, scale: float, base: Color) -> Segment:
+        width = self.cell_width - 2
+        inside = 0 <= row < self.rows and 0 <= col < self.cols
+        if inside:
+            style, text = self._heat(self.values[row][col], scale, base), format_number(self.values[row][col])
+        else:
+            style, text = self.get_component_rich_style("tensor-grid--padding"), self.pad_text
+        left, right = " ", " "
+        at_cursor = inside and (row, col) == self.cursor and self.has_focus
+        if (row, col) in self.window:
+            style += self.get_component_rich_style("tensor-grid--window", partial=True)
+            left, right = "‹", "›"
+        if (row, col) in self.marked:
+            style += self.get_component_rich_style("tensor-grid--mark", partial=True)
+            left, right = "«", "»"
+        if at_cursor and self.editing is not None:
+            text = (self.editing + "▏")[-width:].ljust(width)
+            style, left, right = self.get_component_rich_style("tensor-grid--edit"), "[", "]"
+        elif at_cursor:
+            style += self.get_component_rich_style("tensor-grid--cursor", partial=True)
+            left, right = "[", "]"
+        return Segment(left + text.rjust(width) + right, style)

@@ -1,0 +1,141 @@
+"""The pooling lab driven by keys, compared with nn.MaxPool2d / nn.AvgPool2d run here."""
+
+import numpy as np
+import torch
+from torch import nn
+
+from conftest import goto_page, tab_to
+from tutor.widgets.stepper import Stepper
+from tutor.widgets.tensor_grid import TensorGrid
+
+X = torch.tensor([[[[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]]]], dtype=torch.float32)
+SETTINGS_PAGE, GRADIENT_PAGE, CONV_PAGE = 2, 3, 4
+
+
+def shown(app, grid_id) -> np.ndarray:
+    return np.array(app.screen.query_one(f"#{grid_id}", TensorGrid).values, dtype=np.float32)
+
+
+def grid(app, grid_id) -> TensorGrid:
+    return app.screen.query_one(f"#{grid_id}", TensorGrid)
+
+
+def text(app, selector) -> str:
+    return str(app.screen.query_one(selector).render())
+
+
+async def test_classic_example_is_what_maxpool2d_gives(make_app):
+    app = make_app("pooling")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, 1)
+        out, indices = nn.MaxPool2d(2, return_indices=True)(X)
+        assert shown(app, "y-0").tolist() == out[0, 0].tolist() == [[6, 8], [3, 4]]
+        assert grid(app, "x-0").marked == {(1, 1)}  # torch's index 5 -> row 1, column 1
+        await pilot.press("n", "n")
+        assert text(app, "#steps").startswith("output[0, 0, 1, 0] = 3")
+        flat = indices[0, 0, 1, 0].item()
+        assert grid(app, "x-0").marked == {(flat // 4, flat % 4)}
+        assert grid(app, "x-0").window == {(2, 0), (2, 1), (3, 0), (3, 1)}
+
+
+async def test_settings_switch_by_keys_and_recompute(make_app):
+    app = make_app("pooling")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, SETTINGS_PAGE)
+        await tab_to(app, pilot, "set-kind")
+        await pilot.press("right")  # AvgPool2d
+        assert shown(app, "y-0").tolist() == nn.AvgPool2d(2)(X)[0, 0].tolist()
+        assert "(1 + 1 + 5 + 6) / 4 = 13 / 4 = 3.25" in text(app, "#steps")
+        await tab_to(app, pilot, "set-stride")
+        await pilot.press("right")  # stride 1: overlapping windows
+        expected = nn.AvgPool2d(2, stride=1)(X)
+        assert shown(app, "y-0").shape == (3, 3)
+        assert np.allclose(shown(app, "y-0"), expected[0, 0].numpy())
+        await tab_to(app, pilot, "set-padding")
+        await pilot.press("right")
+        expected = nn.AvgPool2d(2, stride=1, padding=1)(X)
+        assert np.allclose(shown(app, "y-0"), expected[0, 0].numpy())
+        assert grid(app, "x-0").pad == 1 and grid(app, "x-0").pad_text == "0"
+        assert "padding zero(s) count too" in text(app, "#steps")
+
+
+async def test_ceil_mode_keeps_the_partial_window(make_app):
+    app = make_app("pooling")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, SETTINGS_PAGE)
+        await tab_to(app, pilot, "set-kernel_size")
+        await pilot.press("right")  # kernel 3, stride = kernel: floor((4 - 3) / 3) + 1 = 1
+        assert shown(app, "y-0").shape == (1, 1)
+        await tab_to(app, pilot, "set-ceil_mode")
+        await pilot.press("right")
+        expected = nn.MaxPool2d(3, ceil_mode=True)(X)
+        assert shown(app, "y-0").tolist() == expected[0, 0].tolist()
+        assert shown(app, "y-0").shape == (2, 2)
+
+
+async def test_rejected_padding_keeps_the_last_good_state(make_app):
+    app = make_app("pooling")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, SETTINGS_PAGE)
+        await tab_to(app, pilot, "set-padding")
+        await pilot.press("right")  # padding 1: fine for kernel 2
+        good = shown(app, "y-0")
+        await pilot.press("right")  # padding 2 > kernel 2 / 2: torch refuses
+        assert "at most half the kernel size" in text(app, "#lab-status")
+        assert app.screen.query_one("#set-padding", Stepper).value == 1
+        assert np.array_equal(shown(app, "y-0"), good)
+        assert app.screen.query_one("#lab").pool.padding == 1
+
+
+async def test_editing_the_input_moves_the_winner(make_app):
+    app = make_app("pooling")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, SETTINGS_PAGE)
+        await tab_to(app, pilot, "x-0")
+        await pilot.press("enter", *"9", "enter")  # cell [0, 0] becomes 9
+        x = X.clone()
+        x[0, 0, 0, 0] = 9
+        assert shown(app, "y-0").tolist() == nn.MaxPool2d(2)(x)[0, 0].tolist()
+        assert grid(app, "x-0").marked == {(0, 0)}
+        await pilot.press("enter", *"nan", "enter")
+        assert "not a finite number" in text(app, "#lab-status")
+        assert shown(app, "x-0")[0, 0] == 9
+        await pilot.press("r")
+        assert shown(app, "x-0").tolist() == X[0, 0].tolist()
+
+
+async def test_gradient_view_is_autograd(make_app):
+    app = make_app("pooling")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, GRADIENT_PAGE)
+        for module in (nn.MaxPool2d(2), nn.AvgPool2d(2)):
+            x = X.clone().requires_grad_(True)
+            module(x).sum().backward()
+            assert shown(app, "g-0").tolist() == x.grad[0, 0].tolist()
+            await tab_to(app, pilot, "set-kind")
+            await pilot.press("right")
+
+
+async def test_conv_then_pool_shapes(make_app):
+    app = make_app("pooling")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, CONV_PAGE)
+        torch.manual_seed(0)
+        c = nn.Conv2d(2, 3, 2, bias=False)
+        with torch.no_grad():
+            c.weight[0, 0] = torch.tensor([[0.1, 0.2], [-0.4, -0.5]])
+            c.weight[0, 1] = torch.tensor([[0.4, 0.3], [-0.42, -0.45]])
+            feature_maps = c(torch.arange(32).reshape(1, 2, 4, 4).float())
+        pooled = nn.MaxPool2d(2)(feature_maps)
+        assert pooled.shape == (1, 3, 1, 1)
+        for channel in range(3):
+            assert np.array_equal(shown(app, f"x-{channel}"), feature_maps[0, channel].numpy())
+            assert np.array_equal(shown(app, f"y-{channel}"), pooled[0, channel].numpy())
+        chain = text(app, "#chain")
+        assert "[1, 2, 4, 4] → nn.Conv2d" in chain and "→ [1, 3, 3, 3] → nn.MaxPool2d(kernel_size=2) → [1, 3, 1, 1]" in chain
+        assert "floor((3 + 2×0 - 2) / 2) + 1 = 1" in chain
+        await tab_to(app, pilot, "answer")  # the answer box after the lab
+        await pilot.press(*"[1, 3, 1, 1]", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen.query_one("ExerciseCard").status == "correct"

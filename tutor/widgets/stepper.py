@@ -1,0 +1,61 @@
+"""A setting chosen from a short list with the keyboard: ← / → (or - / +) step through it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from textual.binding import Binding
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+
+
+class Stepper(Widget, can_focus=True):
+    """``label ◂ value ▸``. The learner's changes are posted as ``Changed``; the owner may put
+    the old value back (by setting ``value``) when it refuses the new one."""
+
+    HELP = """
+### Setting
+**←** / **→** (or **-** / **+**) choose the previous or next value.
+"""
+
+    BINDINGS = [
+        Binding("left,minus", "change(-1)", "Less", tooltip="Previous value of this setting"),
+        Binding("right,plus,equals_sign", "change(1)", "More", tooltip="Next value of this setting"),
+    ]
+
+    DEFAULT_CSS = """
+    Stepper { width: auto; height: 1; padding: 0 1; margin-right: 1; background: $boost; }
+    Stepper:focus { background: $accent; color: $text; text-style: bold; }
+    """
+
+    value: reactive[Any] = reactive(None)
+
+    class Changed(Message):
+        def __init__(self, stepper: "Stepper", value: Any, previous: Any) -> None:
+            super().__init__()
+            self.stepper, self.value, self.previous = stepper, value, previous
+
+        @property
+        def control(self) -> "Stepper":
+            return self.stepper
+
+    def __init__(self, label: str, choices: Sequence[Any], value: Any, *, names: Sequence[str] | None = None,
+                 id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.label = label
+        self.choices = list(choices)
+        self.names = list(names) if names else [str(choice) for choice in self.choices]
+        self.set_reactive(Stepper.value, value)
+
+    def render(self) -> str:
+        index = self.choices.index(self.value) if self.value in self.choices else 0
+        return f"{self.label} ◂ {self.names[index]} ▸"
+
+    def action_change(self, delta: int) -> None:
+        index = self.choices.index(self.value) if self.value in self.choices else 0
+        target = min(max(index + delta, 0), len(self.choices) - 1)
+        if target != index:
+            previous, self.value = self.value, self.choices[target]
+            self.post_message(self.Changed(self, self.value, previous))
