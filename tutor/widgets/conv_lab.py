@@ -15,15 +15,8 @@ from tutor.course.explain import shape_text, unrolled_lines
 from tutor.course.labs import ConvTensors, conv_tensors
 from tutor.course.model import ConvLab as ConvLabSpec
 from tutor.numbers import format_number
-from tutor.widgets.lab import Lab
+from tutor.widgets.lab import Lab, address
 from tutor.widgets.tensor_grid import TensorGrid
-
-
-def address(grid: TensorGrid) -> tuple[str, tuple[int, ...]]:
-    """Which tensor slice a grid shows, from its id: ``x-1`` input channel 1, ``w-0-1`` kernel
-    (out 0, in 1), ``y-2`` output channel 2, ``g-0`` gradient of input channel 0."""
-    kind, *index = grid.id.split("-")
-    return kind, tuple(int(i) for i in index)
 
 
 class ConvLab(Lab):
@@ -102,11 +95,6 @@ kernel and the outputs are recomputed. **n** / **p** step through the output cel
         self._recompute()
         self.say(f"{where} = {format_number(event.value)}; the output was recomputed by nn.Conv2d.")
 
-    @on(TensorGrid.EditRejected)
-    def _edit_rejected(self, event: TensorGrid.EditRejected) -> None:
-        event.stop()
-        self.say(event.reason, error=True)
-
     def _recompute(self) -> None:
         from tutor.engine import conv  # loaded already: the lab is only editable once it is
 
@@ -124,12 +112,6 @@ kernel and the outputs are recomputed. **n** / **p** step through the output cel
         self.say("The lesson's input and kernels are back.")
 
     # --- stepping ---------------------------------------------------------------------------
-    @on(TensorGrid.CursorMoved)
-    def _cursor_moved(self, event: TensorGrid.CursorMoved) -> None:
-        event.stop()
-        if event.grid.id.startswith("y-") and event.grid.has_focus:
-            self.step = (int(event.grid.id[2:]), event.row, event.col)
-
     def show_step(self) -> None:
         if not self.stepping:
             return

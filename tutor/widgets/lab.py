@@ -5,14 +5,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
-from textual.worker import Worker, WorkerState
 from textual.containers import Vertical
 from textual.reactive import reactive, var
 from textual.widgets import Static
+from textual.worker import Worker, WorkerState
+
+from tutor.widgets.tensor_grid import TensorGrid
 
 Cell = tuple[int, int, int]  # (channel, row, col) of the output
+
+
+def address(grid: TensorGrid) -> tuple[str, tuple[int, ...]]:
+    """Which tensor slice a grid shows, from its id: ``x-1`` input channel 1, ``w-0-1`` kernel
+    (out 0, in 1), ``y-2`` output channel 2, ``g-0`` gradient of input channel 0."""
+    kind, *index = grid.id.split("-")
+    return kind, tuple(int(i) for i in index)
 
 
 class Lab(Vertical):
@@ -103,6 +112,19 @@ class Lab(Vertical):
         self.say(self.intro())
         self.refresh_views()
         self.screen.refresh_bindings()
+
+    @on(TensorGrid.EditRejected)
+    def _edit_rejected(self, event: TensorGrid.EditRejected) -> None:
+        event.stop()
+        self.say(event.reason, error=True)
+
+    @on(TensorGrid.CursorMoved)
+    def _cursor_moved(self, event: TensorGrid.CursorMoved) -> None:
+        """Arrows on an output grid pick the cell to step to."""
+        event.stop()
+        kind, index = address(event.grid)
+        if kind == "y" and event.grid.has_focus:
+            self.step = (index[0], event.row, event.col)
 
     def say(self, text: str, error: bool = False) -> None:
         status = self.query_one("#lab-status", Static)

@@ -15,8 +15,7 @@ from tutor.course.labs import pool_input
 from tutor.course.model import PoolLab as PoolLabSpec
 from tutor.engine.spec import PoolSpec
 from tutor.numbers import format_number
-from tutor.widgets.conv_lab import address
-from tutor.widgets.lab import Lab
+from tutor.widgets.lab import Lab, address
 from tutor.widgets.stepper import Stepper
 from tutor.widgets.tensor_grid import TensorGrid
 
@@ -122,11 +121,6 @@ step the window, **Space** plays, **r** restores the lesson's values.
         if self._apply(x, self.pool):
             self.say(f"x[0, {channel}, {event.row}, {event.col}] = {format_number(event.value)}; recomputed by torch.")
 
-    @on(TensorGrid.EditRejected)
-    def _edit_rejected(self, event: TensorGrid.EditRejected) -> None:
-        event.stop()
-        self.say(event.reason, error=True)
-
     def reset(self) -> None:
         if self._apply(self.lesson_x.copy(), self.spec.pool):
             for name, *_ in SETTINGS:
@@ -162,12 +156,6 @@ step the window, **Space** plays, **r** restores the lesson's values.
                          f"{self.pool.call()} → {shape_out}\nheight and width: {height}")
 
     # --- stepping ---------------------------------------------------------------------------
-    @on(TensorGrid.CursorMoved)
-    def _cursor_moved(self, event: TensorGrid.CursorMoved) -> None:
-        event.stop()
-        if event.grid.id.startswith("y-") and event.grid.has_focus:
-            self.step = (int(event.grid.id[2:]), event.row, event.col)
-
     def show_step(self) -> None:
         if not self.stepping:
             return
