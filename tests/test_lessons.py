@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import settle
+from conftest import settle, tab_to
 from tutor.cli import main
 from tutor.course.loader import LessonError, bundled_folder, load_folder, load_lesson
 
@@ -71,3 +71,46 @@ async def test_app_names_a_broken_lesson_instead_of_crashing(tmp_path, make_app)
         prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert any("broken.toml" in p and "not valid TOML" in p for p in prompts)
         assert "Convolution" in prompts[0]
+
+
+def readme_example(tmp_path: Path) -> Path:
+    """The complete example lesson of lessons/README.md, as a teacher would copy it."""
+    text = (bundled_folder() / "README.md").read_text()
+    example = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    return write(tmp_path, example, "my-first.toml")
+
+
+async def test_the_documented_example_is_a_working_lesson(tmp_path, make_app, capsys):
+    path = readme_example(tmp_path)
+    assert main(["check", str(path)]) == 0
+    app = make_app("my-first", folder=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        assert app.screen.query_one("#y-0").values == ((-4.0, -4.0), (-4.0, -4.0))  # x[i,j] - x[i+1,j+1]
+        await tab_to(app, pilot, "answer")
+        await pilot.press(*"1x1x2x2", "enter")
+        await settle(app, pilot)
+        assert app.screen.query_one("ExerciseCard").status == "correct"
+
+
+def test_check_lists_every_problem_with_file_page_and_field(tmp_path, capsys):
+    bad = GOOD.replace('title = "Convolution"', "title = 5").replace('quantity = "output_shape"', 'quantity = "x"')
+    path = write(tmp_path, bad)
+    assert main(["check", str(path), str(bundled_folder())]) == 1
+    out = capsys.readouterr().out
+    assert f"{path}: title: expected a string, got int 5" in out
+    assert f"{path}: pages[2].exercises[1].answer.quantity: unknown quantity 'x'" in out
+    assert "3 file(s) checked, 2 problem(s)." in out
+
+
+async def test_command_palette_opens_any_page(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"under the hood")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.screen.lesson.id == "convolution" and app.screen.page_index == 3

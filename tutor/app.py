@@ -1,4 +1,5 @@
-"""TutorApp: the lesson list, lessons, help; torch warms up in a worker after the first paint."""
+"""TutorApp: the lesson list, lessons, help and the learner's progress; torch warms up in a
+worker after the first paint."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from textual.app import App
 from textual.binding import Binding
 
 from tutor import __version__
+from tutor.commands import LessonPages
 from tutor.course.loader import bundled_folder, load_folder
+from tutor.course.model import Lesson
+from tutor.course.progress import ProgressStore
 from tutor.screens.help import HelpScreen, focused_help, key_rows
 from tutor.screens.home import HomeScreen
 from tutor.screens.lesson import LessonScreen
@@ -21,6 +25,7 @@ class TutorApp(App[None]):
     CSS_PATH = "tutor.tcss"
     TITLE = "cnn-tutor"
     SUB_TITLE = f"v{__version__}"
+    COMMANDS = App.COMMANDS | {LessonPages}
 
     BINDINGS = [
         Binding("question_mark", "help", "Help", tooltip="Every key of this screen", key_display="?"),
@@ -28,15 +33,23 @@ class TutorApp(App[None]):
         Binding("q", "quit", "Quit", tooltip="Quit cnn-tutor"),
     ]
 
-    def __init__(self, lessons_dir: Path | None = None, start_lesson: str | None = None) -> None:
+    def __init__(self, lessons_dir: Path | None = None, start_lesson: str | None = None,
+                 store: ProgressStore | None = None) -> None:
         super().__init__()
         self.lessons, self.errors = load_folder(lessons_dir or bundled_folder())
         self.start_lesson = start_lesson
+        self.store = store or ProgressStore()
+        self.progress, self.progress_problem = self.store.load()
 
     def on_mount(self) -> None:
         self.push_screen(HomeScreen(self.lessons, self.errors))
+        if self.progress_problem:
+            self.notify(self.progress_problem, severity="warning", timeout=15)
+        last = self.progress.last_lesson
         if self.start_lesson:
             self.open_lesson(self.start_lesson)
+        elif last and self.lesson(last):
+            self.open_lesson(last, self.progress.last_page)  # resume where the learner left off
         # After the first frame: importing torch holds the GIL, and would delay the paint.
         self.call_after_refresh(self._warm_up_engine)
 
@@ -45,7 +58,7 @@ class TutorApp(App[None]):
         """Import torch now, off the UI thread, so the first lab is ready sooner."""
         from tutor.engine import conv  # noqa: F401
 
-    def lesson(self, lesson_id: str):
+    def lesson(self, lesson_id: str) -> Lesson | None:
         return next((lesson for lesson in self.lessons if lesson.id == lesson_id), None)
 
     def open_lesson(self, lesson_id: str, page: int = 0) -> None:
@@ -53,7 +66,27 @@ class TutorApp(App[None]):
         if lesson is None:
             self.notify(f"There is no lesson {lesson_id!r}.", severity="error")
             return
+        if isinstance(self.screen, LessonScreen):
+            self.pop_screen()  # one lesson at a time: Esc always leads back to the list
         self.push_screen(LessonScreen(lesson, page))
+
+    # --- progress: every change is saved at once -------------------------------------------------
+    def page_opened(self, lesson_id: str, page: int, summary: bool) -> None:
+        if not summary:
+            self.progress.lesson(lesson_id).pages_seen.add(page)
+        self.progress.last_lesson, self.progress.last_page = lesson_id, page
+        self._save()
+
+    def exercise_changed(self, lesson_id: str, exercise_id: str, *, solved: bool, attempts: int,
+                         hints: int, revealed: bool) -> None:
+        record = self.progress.lesson(lesson_id).exercise(exercise_id)
+        record.solved, record.attempts, record.hints, record.revealed = solved, attempts, hints, revealed
+        self._save()
+
+    def _save(self) -> None:
+        told = self.store.problem is not None
+        if not self.store.save(self.progress) and not told:
+            self.notify(self.store.problem, severity="warning", timeout=15)
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

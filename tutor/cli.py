@@ -23,6 +23,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--lesson", metavar="ID", help="open this lesson directly (see --list)")
     parser.add_argument("--list", action="store_true", help="list the lessons and exit")
     parser.add_argument("--lessons", metavar="DIR", type=Path, help="use the lessons in DIR instead of the bundled ones")
+    parser.add_argument("--reset-progress", action="store_true", help="forget all saved progress (asks first)")
+    parser.add_argument("--yes", action="store_true", help="with --reset-progress: do not ask")
     commands = parser.add_subparsers(dest="command", metavar="{check}")
     check = commands.add_parser("check", help="validate lesson files and exit (non-zero if any problem)")
     check.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="lesson files or folders")
@@ -33,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "check":
         return check_files(args.paths)
+    if args.reset_progress:
+        return reset_progress(args.yes)
     folder = args.lessons or bundled_folder()
     if not folder.is_dir():
         print(f"cnn-tutor: {folder} is not a folder of lessons", file=sys.stderr)
@@ -76,3 +80,24 @@ def check_files(paths: list[Path]) -> int:
                     problems += 1
     print(f"{len(files)} file(s) checked, {problems} problem(s).")
     return 1 if problems or not files else 0
+
+
+def reset_progress(yes: bool) -> int:
+    """Delete the progress file after a confirmation (or ``--yes``)."""
+    from tutor.course.progress import ProgressStore
+
+    store = ProgressStore()
+    if not store.path.exists():
+        print(f"No saved progress at {store.path}.")
+        return 0
+    if not yes:
+        try:
+            reply = input(f"Forget all progress saved in {store.path}? [y/N] ")
+        except EOFError:
+            reply = ""
+        if reply.strip().lower() not in ("y", "yes"):
+            print("Kept your progress.")
+            return 1
+    store.reset()
+    print("Progress forgotten.")
+    return 0

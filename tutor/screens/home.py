@@ -1,25 +1,22 @@
-"""The lesson list: title and one-line summary of each lesson; broken files are named, not hidden."""
+"""The lesson list: title, one-line summary and the learner's completion of each lesson; broken
+lesson files are named, not hidden."""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tutor.course.loader import LessonError
 from tutor.course.model import Lesson
+from tutor.course.progress import completion
 
 
 class HomeScreen(Screen):
-    """Choose a lesson."""
-
-    BINDINGS = [
-        Binding("enter", "open", "Open lesson", show=True),
-    ]
+    """Choose a lesson with the arrows and Enter."""
 
     def __init__(self, lessons: list[Lesson], errors: list[LessonError]) -> None:
         super().__init__()
@@ -28,32 +25,36 @@ class HomeScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(
-            "Learn how convolutional networks compute. Every number comes from PyTorch; every "
-            "exercise is checked. Choose a lesson with the arrows and press Enter.",
-            id="intro",
-        )
-        options = [Option(self._prompt(lesson), id=lesson.id) for lesson in self.lessons]
-        options += [Option(Text(f"⚠ {problem}", style="bold"), disabled=True)
-                    for error in self.errors for problem in error.problems]
-        yield OptionList(*options, id="lessons")
+        intro = ("Learn how convolutional networks compute. Every number comes from PyTorch; every "
+                 "exercise is checked. Choose a lesson with the arrows and press Enter."
+                 if self.lessons else "No lessons could be loaded from this folder.")
+        yield Static(intro, id="intro")
+        yield OptionList(id="lessons")
         yield Footer()
 
-    @staticmethod
-    def _prompt(lesson: Lesson) -> Text:
+    def on_mount(self) -> None:
+        self._fill()
+        self.query_one(OptionList).focus()
+
+    def on_screen_resume(self) -> None:
+        self._fill()  # completion changes while a lesson is open
+
+    def _fill(self) -> None:
+        option_list = self.query_one(OptionList)
+        highlighted = option_list.highlighted
+        option_list.clear_options()
+        option_list.add_options([Option(self._prompt(lesson), id=lesson.id) for lesson in self.lessons])
+        option_list.add_options([Option(Text(f"⚠ {problem}", style="bold"), disabled=True)
+                                 for error in self.errors for problem in error.problems])
+        if self.lessons:
+            option_list.highlighted = highlighted or 0
+
+    def _prompt(self, lesson: Lesson) -> Text:
+        done = completion(lesson, self.app.progress.lessons.get(lesson.id))
         text = Text(lesson.title, style="bold")
+        text.append(f"   {done.describe()}", style="bold green" if done.finished else "italic")
         text.append(f"\n{lesson.summary}", style="dim")
         return text
-
-    def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
-        if not self.lessons:
-            self.query_one("#intro", Static).update("No lessons could be loaded from this folder.")
-
-    def action_open(self) -> None:
-        option_list = self.query_one(OptionList)
-        if option_list.highlighted is not None:
-            option_list.action_select()
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:

@@ -1,19 +1,24 @@
-"""A lesson: one page at a time, its prose as Markdown, then its lab and its exercises."""
+"""A lesson: one page at a time, its prose as Markdown, then its lab and its exercises; the
+last page is a summary of the learner's results."""
 
 from __future__ import annotations
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Markdown, Static
+from textual.widgets import Footer, Header, Input, Markdown, Static
 
 from tutor.course.model import ConvLab as ConvLabSpec, Lesson
 from tutor.widgets.conv_lab import ConvLab
+from tutor.widgets.exercise import ExerciseCard
 from tutor.widgets.lab import Lab
 from tutor.widgets.pool_lab import PoolLab
-from tutor.widgets.exercise import ExerciseCard
+from tutor.widgets.summary import LessonSummary
+
+SUMMARY_TITLE = "Your results"
 
 
 class LessonScreen(Screen):
@@ -28,7 +33,7 @@ class LessonScreen(Screen):
         Binding("n", "lab('step', 1)", "Next cell", tooltip="Step the window to the next output cell"),
         Binding("p", "lab('step', -1)", "Prev cell", tooltip="Step the window back one output cell"),
         Binding("space", "lab('play')", "Play/pause", tooltip="Step through the output cells automatically"),
-        Binding("r", "lab('reset')", "Reset lab", tooltip="Restore the lesson's input and kernels"),
+        Binding("r", "lab('reset')", "Reset lab", tooltip="Restore the lesson's input, kernels and settings"),
     ]
 
     page_index: reactive[int] = reactive(0, init=False)
@@ -36,7 +41,19 @@ class LessonScreen(Screen):
     def __init__(self, lesson: Lesson, page: int = 0) -> None:
         super().__init__()
         self.lesson = lesson
-        self.set_reactive(LessonScreen.page_index, min(max(page, 0), len(lesson.pages) - 1))
+        self.set_reactive(LessonScreen.page_index, min(max(page, 0), self.page_count - 1))
+
+    @property
+    def page_count(self) -> int:
+        return len(self.lesson.pages) + 1  # the summary comes last
+
+    @property
+    def on_summary(self) -> bool:
+        return self.page_index == len(self.lesson.pages)
+
+    @property
+    def page_title(self) -> str:
+        return SUMMARY_TITLE if self.on_summary else self.lesson.pages[self.page_index].title
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -47,13 +64,9 @@ class LessonScreen(Screen):
     async def on_mount(self) -> None:
         await self._show_page()
 
-    @property
-    def page(self):
-        return self.lesson.pages[self.page_index]
-
     def action_turn(self, delta: int) -> None:
         target = self.page_index + delta
-        if 0 <= target < len(self.lesson.pages):
+        if 0 <= target < self.page_count:
             self.page_index = target
         else:
             self.notify("This is the last page." if delta > 0 else "This is the first page.", timeout=2)
@@ -74,38 +87,51 @@ class LessonScreen(Screen):
         await self._show_page()
 
     async def _show_page(self) -> None:
-        page = self.page
         self.title = self.lesson.title
-        self.sub_title = f"{self.page_index + 1}/{len(self.lesson.pages)}: {page.title}"
+        self.sub_title = f"{self.page_index + 1}/{self.page_count}: {self.page_title}"
         container = self.query_one("#page", VerticalScroll)
         await container.remove_children()
-        widgets = [Static(page.title, id="page-title"), Markdown(page.body, id="prose")]
-        if page.lab:
-            spec = self.lesson.labs[page.lab]
-            lab_class = ConvLab if isinstance(spec, ConvLabSpec) else PoolLab
-            widgets.append(lab_class(spec, page.show, id="lab"))
-        widgets += [ExerciseCard(exercise, self.lesson.labs) for exercise in page.exercises]
-        await container.mount_all(widgets)
+        await container.mount_all(self._page_widgets())
         container.scroll_home(animate=False)
         self._update_bar()
         self._focus_first()
         self.refresh_bindings()
+        self.app.page_opened(self.lesson.id, self.page_index, self.on_summary)
+
+    def _page_widgets(self) -> list:
+        record = self.app.progress.lesson(self.lesson.id)
+        widgets = [Static(self.page_title, id="page-title")]
+        if self.on_summary:
+            return widgets + [LessonSummary(self.lesson, record),
+                              Static("Esc: back to the lesson list · PgUp: back through the pages", id="summary-hint")]
+        page = self.lesson.pages[self.page_index]
+        widgets.append(Markdown(page.body, id="prose"))
+        if page.lab:
+            spec = self.lesson.labs[page.lab]
+            lab_class = ConvLab if isinstance(spec, ConvLabSpec) else PoolLab
+            widgets.append(lab_class(spec, page.show, id="lab"))
+        widgets += [ExerciseCard(exercise, self.lesson.labs, record.exercises.get(exercise.id))
+                    for exercise in page.exercises]
+        return widgets
+
+    @on(ExerciseCard.Changed)
+    def _exercise_changed(self, event: ExerciseCard.Changed) -> None:
+        card = event.card
+        self.app.exercise_changed(self.lesson.id, card.exercise.id, solved=card.solved,
+                                  attempts=card.attempts, hints=card.hints_shown, revealed=card.revealed)
 
     def _focus_first(self) -> None:
         """On a page of questions, focus the first answer box; where there is a lab, the page
         itself, so that the lab's letter keys work at once (Tab reaches the answer box)."""
         cards = self.query(ExerciseCard)
-        if cards and not self.page.lab:
-            from textual.widgets import Input
-
+        if cards and not self.query(Lab):
             cards.first().query_one(Input).focus(scroll_visible=False)
         else:
             self.query_one("#page").focus(scroll_visible=False)
 
     def _update_bar(self) -> None:
-        count = len(self.lesson.pages)
         back = "◀ PgUp" if self.page_index > 0 else "      "
-        forward = "PgDn ▶" if self.page_index < count - 1 else "end of lesson"
+        forward = "PgDn ▶" if self.page_index < self.page_count - 1 else "end of lesson"
         self.query_one("#page-bar", Static).update(
-            f"{back}   page {self.page_index + 1} of {count}: {self.page.title}   {forward}"
+            f"{back}   page {self.page_index + 1} of {self.page_count}: {self.page_title}   {forward}"
         )

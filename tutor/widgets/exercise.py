@@ -1,7 +1,8 @@
 """An exercise: a question, an answer box, feedback that fits the mistake, hints and a reveal.
 
 The expected answer is computed by the engine (in a worker: it needs torch) from the lesson's
-description; the learner's text is parsed, never evaluated.
+description; the learner's text is parsed, never evaluated. The card starts from the learner's
+saved record and reports every change up as ``ExerciseCard.Changed``.
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Input, Markdown, Static
 from textual.worker import Worker, WorkerState
 
 from tutor.course.answers import AnswerError, check
-from tutor.course.model import ConvLab, Exercise
+from tutor.course.model import Exercise, Lab
+from tutor.course.progress import ExerciseRecord
 from tutor.course.quantities import Expected, expected
 
 PLACEHOLDERS = {
@@ -23,10 +26,12 @@ PLACEHOLDERS = {
     "number": "a number, e.g. -1.5 — then Enter",
     "integer": "a whole number, e.g. 42 — then Enter",
 }
+TITLES = {"unanswered": "Exercise", "wrong": "Exercise: not yet", "correct": "Exercise: solved ✓",
+          "revealed": "Exercise: solution revealed"}
 
 
 class ExerciseCard(Vertical):
-    """One checked question. ``status`` is unanswered, wrong, correct or revealed."""
+    """One checked question; ``status`` is unanswered, wrong, correct or revealed."""
 
     HELP = """
 ### Exercise
@@ -61,14 +66,26 @@ worked solution. Shapes may be written `[1, 3, 3, 3]`, `(1,3,3,3)`, `1x3x3x3` or
     status: reactive[str] = reactive("unanswered", init=False)
     hints_shown: reactive[int] = reactive(0, init=False)
 
-    def __init__(self, exercise: Exercise, labs: dict[str, ConvLab]) -> None:
+    class Changed(Message):
+        """The learner answered, took a hint or revealed the solution."""
+
+        def __init__(self, card: "ExerciseCard") -> None:
+            super().__init__()
+            self.card = card
+
+        @property
+        def control(self) -> "ExerciseCard":
+            return self.card
+
+    def __init__(self, exercise: Exercise, labs: dict[str, Lab], record: ExerciseRecord | None = None) -> None:
         super().__init__(id=f"exercise-{exercise.id}")
         self.exercise = exercise
         self.labs = labs
         self.expected: Expected | None = None
-        self.attempts = 0
+        record = record or ExerciseRecord()
+        self.attempts, self.solved, self.revealed = record.attempts, record.solved, record.revealed
         self._pending: str | None = None  # an answer given before torch had loaded
-        self.border_title = "Exercise"
+        self.set_reactive(ExerciseCard.hints_shown, min(record.hints, len(exercise.hints)))
 
     def compose(self) -> ComposeResult:
         yield Markdown(self.exercise.prompt)
@@ -78,10 +95,14 @@ worked solution. Shapes may be written `[1, 3, 3, 3]`, `(1,3,3,3)`, `1x3x3x3` or
         yield Static(id="solution")
 
     def on_mount(self) -> None:
-        for part in ("feedback", "hints", "solution"):
-            self._put(part, "")
+        self._put("feedback", "")
+        self._put("solution", "")
+        self.watch_hints_shown(self.hints_shown)
+        self.status = "revealed" if self.revealed else "correct" if self.solved else "unanswered"
+        self.watch_status(self.status)
         self.call_after_refresh(self._compute)
 
+    # --- the expected answer -----------------------------------------------------------------
     @work(thread=True, group="expected", exit_on_error=False)
     def _compute(self) -> Expected:
         return expected(self.exercise.answer, self.labs)
@@ -92,11 +113,14 @@ worked solution. Shapes may be written `[1, 3, 3, 3]`, `(1,3,3,3)`, `1x3x3x3` or
             return
         if event.state == WorkerState.SUCCESS:
             self.expected = event.worker.result
+            if self.solved or self.revealed:
+                self._show_solution()
             if self._pending is not None:
                 self._submit(self._pending)
         elif event.state == WorkerState.ERROR:
             self._feedback(f"This exercise cannot be checked: {event.worker.error}", "wrong")
 
+    # --- answering ---------------------------------------------------------------------------
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -115,31 +139,15 @@ worked solution. Shapes may be written `[1, 3, 3, 3]`, `(1,3,3,3)`, `1x3x3x3` or
             return
         self.attempts += 1
         if verdict.correct:
+            self.solved = True
             self._feedback(f"✓ {verdict.message}", "correct")
-            if self.status != "revealed":
-                self.status = "correct"
             self._show_solution()
+            self.status = "revealed" if self.revealed else "correct"
         else:
             self._feedback(f"✗ {verdict.message}  (attempt {self.attempts})", "wrong")
             if self.status == "unanswered":
                 self.status = "wrong"
-
-    def _feedback(self, text: str, state: str) -> None:
-        feedback = self._put("feedback", text)
-        feedback.set_class(state == "wrong", "-wrong")
-        feedback.set_class(state == "correct", "-correct")
-        self.call_after_refresh(self.scroll_visible)  # the verdict appears below the box: show it
-
-    def _put(self, part: str, text: str) -> Static:
-        """Write ``text`` into a part of the card; an empty part takes no room."""
-        static = self.query_one(f"#{part}", Static)
-        static.update(text)
-        static.display = bool(text)
-        return static
-
-    def _show_solution(self) -> None:
-        if self.expected is not None:
-            self._put("solution", "Worked solution:\n" + self.expected.solution)
+        self.post_message(self.Changed(self))
 
     def action_hint(self) -> None:
         hints = self.exercise.hints
@@ -147,24 +155,42 @@ worked solution. Shapes may be written `[1, 3, 3, 3]`, `(1,3,3,3)`, `1x3x3x3` or
             self._put("hints", "This exercise has no hints: Ctrl+R reveals the solution.")
         elif self.hints_shown < len(hints):
             self.hints_shown += 1
+            self.post_message(self.Changed(self))
         else:
             self.notify("That was the last hint: Ctrl+R reveals the worked solution.")
-
-    def watch_hints_shown(self, shown: int) -> None:
-        lines = [f"Hint {i + 1}: {hint}" for i, hint in enumerate(self.exercise.hints[:shown])]
-        self._put("hints", "\n".join(lines))
 
     def action_reveal(self) -> None:
         if self.expected is None:
             self._feedback("The solution is being computed; try again in a moment.", "")
             return
-        if self.status != "correct":
+        if not self.revealed and not self.solved:
+            self.revealed = True
             self.status = "revealed"
+            self.post_message(self.Changed(self))
         self._show_solution()
+
+    # --- drawing -------------------------------------------------------------------------------
+    def _put(self, part: str, text: str) -> Static:
+        """Write ``text`` into a part of the card; an empty part takes no room."""
+        static = self.query_one(f"#{part}", Static)
+        static.update(text)
+        static.display = bool(text)
+        return static
+
+    def _feedback(self, text: str, state: str) -> None:
+        feedback = self._put("feedback", text)
+        feedback.set_class(state == "wrong", "-wrong")
+        feedback.set_class(state == "correct", "-correct")
+        self.call_after_refresh(self.scroll_visible)  # the verdict appears below the box: show it
+
+    def _show_solution(self) -> None:
+        self._put("solution", "Worked solution:\n" + self.expected.solution)
+
+    def watch_hints_shown(self, shown: int) -> None:
+        lines = [f"Hint {i + 1}: {hint}" for i, hint in enumerate(self.exercise.hints[:shown])]
+        self._put("hints", "\n".join(lines))
 
     def watch_status(self, status: str) -> None:
         self.set_class(status == "correct", "-correct")
         self.set_class(status == "revealed", "-revealed")
-        titles = {"unanswered": "Exercise", "wrong": "Exercise: not yet", "correct": "Exercise: solved ✓",
-                  "revealed": "Exercise: solution revealed"}
-        self.border_title = titles[status]
+        self.border_title = TITLES[status]

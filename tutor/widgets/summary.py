@@ -1,0 +1,42 @@
+"""The last page of a lesson: what the learner did, exercise by exercise."""
+
+from __future__ import annotations
+
+from rich import box
+from rich.table import Table
+from textual.widgets import Static
+
+from tutor.course.model import Lesson
+from tutor.course.progress import LessonRecord, completion
+
+
+class LessonSummary(Static):
+    """A table of the lesson's exercises: solved or not, attempts, hints used, revealed."""
+
+    DEFAULT_CSS = """
+    LessonSummary { height: auto; margin: 1 0; }
+    """
+
+    def __init__(self, lesson: Lesson, record: LessonRecord) -> None:
+        self.table = self._render_summary(lesson, record)
+        super().__init__(self.table, id="summary")
+
+    @staticmethod
+    def _render_summary(lesson: Lesson, record: LessonRecord) -> Table:
+        done = completion(lesson, record)
+        table = Table(title=f"{lesson.title}: {done.describe()}", box=box.SIMPLE_HEAD, expand=True,
+                      title_justify="left", title_style="bold")
+        for column in ("page", "exercise", "result", "attempts", "hints"):
+            table.add_column(column)
+        for number, page in enumerate(lesson.pages, start=1):
+            for exercise in page.exercises:
+                result = record.exercises.get(exercise.id)
+                if result is None or not (result.solved or result.revealed or result.attempts):
+                    state = "not tried"
+                elif result.solved:
+                    state = "✓ solved" + (" (after the reveal)" if result.revealed else "")
+                else:
+                    state = "revealed" if result.revealed else "✗ not yet"
+                table.add_row(str(number), exercise.id, state, str(result.attempts if result else 0),
+                              f"{result.hints if result else 0} of {len(exercise.hints)}")
+        return table
