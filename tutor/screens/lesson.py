@@ -3,6 +3,8 @@ last page is a summary of the learner's results."""
 
 from __future__ import annotations
 
+import asyncio
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -41,6 +43,7 @@ class LessonScreen(Screen):
     def __init__(self, lesson: Lesson, page: int = 0) -> None:
         super().__init__()
         self.lesson = lesson
+        self._page_lock = asyncio.Lock()  # one page is built at a time, however fast keys come
         self.set_reactive(LessonScreen.page_index, min(max(page, 0), self.page_count - 1))
 
     @property
@@ -87,6 +90,10 @@ class LessonScreen(Screen):
         await self._show_page()
 
     async def _show_page(self) -> None:
+        async with self._page_lock:
+            await self._build_page()
+
+    async def _build_page(self) -> None:
         self.title = self.lesson.title
         self.sub_title = f"{self.page_index + 1}/{self.page_count}: {self.page_title}"
         container = self.query_one("#page", VerticalScroll)
