@@ -1,0 +1,50 @@
+"""The symmetry engine against torch and autograd directly."""
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from tutor.engine import symmetry
+
+IMAGE = np.zeros((16, 16), dtype=np.float32)
+IMAGE[4:12, 4:12] = 1.0
+IMAGE[6:10, 6:10] = 0.0  # a square ring
+
+
+def test_feature_maps_are_conv2d():
+    kernels = np.array([symmetry.PRESETS[n] for n in ("horizontal edge", "vertical edge", "blur")], dtype=np.float32)
+    maps = symmetry.feature_maps(IMAGE, kernels)
+    expected = F.conv2d(torch.from_numpy(IMAGE)[None, None], torch.from_numpy(kernels)[:, None], padding=1)[0]
+    assert np.array_equal(maps, expected.numpy())
+    assert symmetry.distinct_count(maps) == 3
+    same = symmetry.feature_maps(IMAGE, np.stack([kernels[0]] * 3))
+    assert symmetry.distinct_count(same) == 1
+
+
+def test_equal_init_gradients_are_identical_at_every_step_by_autograd():
+    target = symmetry.edge_magnitude(IMAGE)
+    trainer = symmetry.Trainer(IMAGE, target, "equal", seed=0, lr=0.1)
+    for _ in range(50):
+        snap = trainer.step()
+        assert snap.gradients_identical and snap.distinct_kernels == 1
+    # the same gradients, computed here directly with autograd on a copy of the net
+    net = nn.Sequential(nn.Conv2d(1, 3, 3, padding=1), nn.ReLU(), nn.Conv2d(3, 1, 1))
+    net.load_state_dict(trainer.net.state_dict())
+    F.mse_loss(net(torch.from_numpy(IMAGE)[None, None]), torch.from_numpy(target)[None, None]).backward()
+    grads = net[0].weight.grad[:, 0]
+    assert torch.equal(grads[0], grads[1]) and torch.equal(grads[1], grads[2])
+
+
+def test_random_init_breaks_symmetry_and_ends_lower():
+    target = symmetry.edge_magnitude(IMAGE)
+    equal = symmetry.Trainer(IMAGE, target, "equal", seed=0, lr=0.1).step(300)
+    random = symmetry.Trainer(IMAGE, target, "random", seed=0, lr=0.1).step(300)
+    assert equal.distinct_kernels == 1 and random.distinct_kernels == 3
+    assert not random.gradients_identical
+    assert random.losses[-1] < equal.losses[-1]
+
+
+def test_edge_target_is_normalised_sobel_magnitude():
+    target = symmetry.edge_magnitude(IMAGE)
+    assert target.max() == 1.0 and target[0, 0] == 0.0 and target[4, 4] > 0
