@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from tutor.course.model import Choice
 from tutor.course.quantities import Expected
 from tutor.numbers import NumberError, format_number, parse_number, shown
 
@@ -66,8 +67,24 @@ def _parse(kind: str, text: str):
         raise AnswerError(str(error)) from None
 
 
-def check(expected: Expected, text: str) -> Verdict:
+def parse_choice(text: str, choices: tuple[Choice, ...]) -> Choice:
+    key = text.strip().strip("()[]").rstrip(").").strip().lower()
+    for choice in choices:
+        if choice.key == key:
+            return choice
+    keys = ", ".join(choice.key for choice in choices)
+    raise AnswerError(f"{shown(text.strip())} is not one of the choices: type its letter ({keys}).")
+
+
+def check(expected: Expected, text: str, choices=()) -> Verdict:
     """Right or wrong, with a message; ``AnswerError`` if ``text`` cannot be read at all."""
+    if expected.kind == "choice":
+        if not text.strip():
+            raise AnswerError("Nothing was typed: type the letter of your choice, then press Enter.")
+        choice = parse_choice(text, choices)
+        if choice.value == expected.value:
+            return Verdict(True, f"Correct: ({choice.key}) {choice.text}")
+        return Verdict(False, f"({choice.key}) is not what torch's run shows. Try again, or reveal the run.")
     answer = _parse(expected.kind, text)
     matches = (lambda a, b: _close(a, float(b))) if expected.kind == "number" else (lambda a, b: a == b)
     if matches(answer, expected.value):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tutor.course.model import ConvLab, Lab, PoolLab
+from tutor.course.model import ConvLab, Lab, PoolLab, TrainingLab
 from tutor.engine.spec import ConvSpec
 
 
@@ -55,3 +55,13 @@ def lab_input_shape(lab: Lab) -> tuple[int, ...]:
     from tutor.engine import layers
 
     return layers.output_shape(lab.source.layer, lab.source.input_shape)
+
+
+def trainer(lab: TrainingLab, init: str | None = None, lr: float | None = None):
+    """A fresh ``Trainer`` for the lab: its image, its edge-magnitude target, its seed."""
+    import numpy as np
+
+    from tutor.engine import symmetry
+
+    image = np.array(lab.image, dtype=np.float32)
+    return symmetry.Trainer(image, symmetry.edge_magnitude(image), init or lab.init, lab.seed, lr or lab.lr)

@@ -17,13 +17,17 @@ from tutor.course.model import (
     LAB_PARTS,
     QUANTITIES,
     AnswerSpec,
+    Choice,
     ConvLab,
     Exercise,
+    FeatureLab,
+    Image,
     KernelOverride,
     Lab,
     Lesson,
     Page,
     PoolLab,
+    TrainingLab,
 )
 from tutor.engine.spec import ConvSpec, LayerSpec, PoolSpec
 
@@ -34,7 +38,9 @@ MAX_CHANNELS = 16
 MAX_KERNEL = 9
 MAX_VALUE = 1e4
 INPUT_FILLS = ("arange", "zeros", "randn")
-LAB_KINDS = ("conv2d", "pool2d")
+LAB_KINDS = ("conv2d", "pool2d", "features", "training")
+MAX_IMAGE = 32
+INITS = ("equal", "random")
 POOL_TYPES = {"MaxPool2d": "max", "AvgPool2d": "avg"}
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 _MISSING = object()
@@ -100,7 +106,8 @@ class _Reader:
 
 
 def _kind_name(kind: type) -> str:
-    return {str: "a string", int: "an integer", bool: "true or false", list: "a list", dict: "a table"}[kind]
+    return {str: "a string", int: "an integer", float: "a decimal number", bool: "true or false",
+            list: "a list", dict: "a table"}[kind]
 
 
 def _describe(value: Any) -> str:
@@ -138,19 +145,22 @@ def _toml_problem(path: Path, error: Exception) -> Problem:
 
 
 def _lesson(r: _Reader, data: dict) -> Lesson:
-    r.unknown(data, {"id", "title", "summary", "order", "labs", "pages"}, "")
+    r.unknown(data, {"id", "title", "summary", "order", "images", "labs", "pages"}, "")
     lesson_id = r.field(data, "id", str, "")
     if isinstance(lesson_id, str) and not _ID.fullmatch(lesson_id):
         r.problem("id", f"{lesson_id[:40]!r} must be lower-case letters, digits, '-' or '_' (at most 40)")
+    images = {key: image for key, rows in (r.field(data, "images", dict, "", {}) or {}).items()
+              if (image := _image(r, rows, f"images.{key}")) is not None}
     labs: dict[str, Lab] = {}
     tables = r.field(data, "labs", dict, "", {}) or {}
+    readers = {"conv2d": _conv_lab, "features": _feature_lab, "training": _training_lab}
     for key, table in tables.items():
         if not isinstance(table, dict):
             r.problem(f"labs.{key}", f"expected a table, got {_describe(table)}")
         elif table.get("kind") == "pool2d":
             continue  # after the conv labs: a pool lab may pool one of them
-        elif table.get("kind") in LAB_KINDS:
-            if (lab := _conv_lab(r, key, table, f"labs.{key}")) is not None:
+        elif table.get("kind") in readers:
+            if (lab := readers[table["kind"]](r, key, table, f"labs.{key}", images)) is not None:
                 labs[key] = lab
         else:
             r.problem(f"labs.{key}.kind", f"unknown lab kind {table.get('kind')!r} (known: {', '.join(LAB_KINDS)})")
@@ -178,7 +188,53 @@ def _lesson(r: _Reader, data: dict) -> Lesson:
     )
 
 
-def _conv_lab(r: _Reader, lab_id: str, table: dict, where: str) -> ConvLab | None:
+def _image(r: _Reader, rows: Any, where: str) -> Image | None:
+    """A grayscale image drawn as rows of digits: 0 is black, 9 is white (values 0 to 1)."""
+    if (not isinstance(rows, list) or not 1 <= len(rows) <= MAX_IMAGE
+            or not all(isinstance(row, str) and row.isascii() and row.isdigit() for row in rows)
+            or len({len(row) for row in rows}) != 1 or len(rows[0]) > MAX_IMAGE):
+        r.problem(where, f"must be 1 to {MAX_IMAGE} strings of digits 0-9, all of the same length "
+                  f"(at most {MAX_IMAGE})")
+        return None
+    return tuple(tuple(int(ch) / 9 for ch in row) for row in rows)
+
+
+def _lab_image(r: _Reader, table: dict, where: str, images: dict[str, Image]) -> Image | None:
+    name = r.field(table, "image", str, where)
+    if name is not None and name not in images:
+        r.problem(f"{where}.image", f"names image {name!r}, which this lesson does not define under [images]")
+        return None
+    return images.get(name or "")
+
+
+def _feature_lab(r: _Reader, lab_id: str, table: dict, where: str, images: dict[str, Image]) -> FeatureLab | None:
+    from tutor.engine.presets import PRESETS
+
+    r.unknown(table, {"kind", "image", "presets"}, where)
+    image = _lab_image(r, table, where, images)
+    presets = r.field(table, "presets", list, where)
+    if presets is not None and (not 1 <= len(presets) <= 6 or not all(p in PRESETS for p in presets)):
+        r.problem(f"{where}.presets", f"must be 1 to 6 kernel names from: {', '.join(PRESETS)}")
+        return None
+    return FeatureLab(lab_id, image, tuple(presets)) if image and presets else None
+
+
+def _training_lab(r: _Reader, lab_id: str, table: dict, where: str, images: dict[str, Image]) -> TrainingLab | None:
+    r.unknown(table, {"kind", "image", "seed", "lr", "init"}, where)
+    image = _lab_image(r, table, where, images)
+    seed = r.count(table, "seed", where, 0, 2**31 - 1, 0)
+    lr = r.field(table, "lr", float, where, 0.1)
+    if isinstance(lr, float) and not 0 < lr <= 10:
+        r.problem(f"{where}.lr", f"must be a learning rate between 0 and 10, got {lr}")
+        lr = None
+    init = r.field(table, "init", str, where, "equal")
+    if init not in INITS:
+        r.problem(f"{where}.init", f"must be one of {', '.join(INITS)}")
+        init = None
+    return TrainingLab(lab_id, image, seed, lr, init) if None not in (image, seed, lr, init) else None
+
+
+def _conv_lab(r: _Reader, lab_id: str, table: dict, where: str, images: dict[str, Image]) -> ConvLab | None:
     r.unknown(table, {"kind", "input", "layer", "seed", "kernels"}, where)
     inputs = r.field(table, "input", dict, where) or {}
     shape = _shape(r, inputs, f"{where}.input")
@@ -362,7 +418,7 @@ def _exercise(r: _Reader, table: Any, where: str, labs: dict[str, Lab]) -> Exerc
     if not isinstance(table, dict):
         r.problem(where, f"expected a table, got {_describe(table)}")
         return None
-    r.unknown(table, {"id", "prompt", "answer", "hints"}, where)
+    r.unknown(table, {"id", "prompt", "answer", "hints", "choices"}, where)
     exercise_id = r.field(table, "id", str, where)
     prompt = r.field(table, "prompt", str, where)
     hints = r.field(table, "hints", list, where, [])
@@ -370,13 +426,41 @@ def _exercise(r: _Reader, table: Any, where: str, labs: dict[str, Lab]) -> Exerc
         r.problem(f"{where}.hints", "must be a list of strings")
         hints = None
     answer = _answer(r, r.field(table, "answer", dict, where) or {}, f"{where}.answer", labs)
-    if None in (exercise_id, prompt, hints, answer):
+    choices = _choices(r, table, where) if answer is not None and answer.kind == "choice" else ()
+    if None in (exercise_id, prompt, hints, answer, choices):
         return None
-    return Exercise(exercise_id, prompt, answer, tuple(hints))
+    return Exercise(exercise_id, prompt, answer, tuple(hints), choices)
+
+
+def _choices(r: _Reader, table: dict, where: str) -> tuple[Choice, ...] | None:
+    """Multiple choice: 2 to 6 options, each ``{ key = "a", text = "...", value = true }``."""
+    options = r.field(table, "choices", list, where)
+    if options is None:
+        return None
+    choices = []
+    for number, option in enumerate(options, start=1):
+        here = f"{where}.choices[{number}]"
+        if not isinstance(option, dict):
+            r.problem(here, f"expected a table, got {_describe(option)}")
+            return None
+        r.unknown(option, {"key", "text", "value"}, here)
+        key, text = r.field(option, "key", str, here), r.field(option, "text", str, here)
+        value = r.field(option, "value", bool, here)
+        if key is not None and not (len(key) == 1 and key.isalpha()):
+            r.problem(f"{here}.key", "must be one letter")
+            return None
+        if None in (key, text, value):
+            return None
+        choices.append(Choice(key.lower(), text, value))
+    if not 2 <= len(choices) <= 6 or len({c.key for c in choices}) != len(choices) \
+            or {c.value for c in choices} != {True, False}:
+        r.problem(f"{where}.choices", "needs 2 to 6 options with different keys, at least one true and one false")
+        return None
+    return tuple(choices)
 
 
 def _answer(r: _Reader, table: dict, where: str, labs: dict[str, Lab]) -> AnswerSpec | None:
-    r.unknown(table, {"quantity", "lab", "index", "layer", "input_shape"}, where)
+    r.unknown(table, {"quantity", "lab", "index", "layer", "input_shape", "init", "steps"}, where)
     quantity = r.field(table, "quantity", str, where)
     if quantity is None:
         return None
@@ -396,6 +480,16 @@ def _answer(r: _Reader, table: dict, where: str, labs: dict[str, Lab]) -> Answer
         return None
     if quantity == "output_shape":
         return AnswerSpec(quantity, lab=lab_id) if lab_id else None
+    if quantity == "kernels_stay_equal":
+        if lab_id is not None and not isinstance(labs.get(lab_id), TrainingLab):
+            r.problem(f"{where}.lab", f"names {lab_id!r}, which is not a training lab")
+            return None
+        init = r.field(table, "init", str, where)
+        if init is not None and init not in INITS:
+            r.problem(f"{where}.init", f"must be one of {', '.join(INITS)}")
+            return None
+        steps = r.count(table, "steps", where, 1, 2000)
+        return AnswerSpec(quantity, lab=lab_id, init=init, steps=steps) if lab_id and init and steps else None
     index = r.field(table, "index", list, where)
     if index is not None and (len(index) != 4 or not all(type(i) is int and i >= 0 for i in index)):
         r.problem(f"{where}.index", f"must be four indices [batch, channel, row, col], got {index!r:.60}")

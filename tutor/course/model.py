@@ -10,7 +10,9 @@ from tutor.engine.spec import ConvSpec, LayerSpec, PoolSpec
 # What a lab page can show; the lesson picks a subset per page (a lab shows those it has).
 LAB_PARTS = ("input", "kernels", "settings", "output", "steps", "gradient")
 # What an exercise can ask, and the kind of answer each expects.
-QUANTITIES = {"output_shape": "shape", "output_value": "number", "parameter_count": "integer"}
+QUANTITIES = {"output_shape": "shape", "output_value": "number", "parameter_count": "integer",
+              "kernels_stay_equal": "choice"}
+Image = tuple[tuple[float, ...], ...]
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,34 @@ class PoolLab:
     source: ConvLab | None = None
 
 
-Lab = ConvLab | PoolLab
+@dataclass(frozen=True)
+class FeatureLab:
+    """One grayscale image convolved by several output channels, each from a preset kernel."""
+
+    id: str
+    image: Image
+    presets: tuple[str, ...]  # one per output channel
+
+
+@dataclass(frozen=True)
+class TrainingLab:
+    """Conv2d(1, 3, 3) -> ReLU -> Conv2d(3, 1, 1) trained by SGD to the image's edge map."""
+
+    id: str
+    image: Image
+    seed: int
+    lr: float
+    init: str = "equal"
+
+
+Lab = ConvLab | PoolLab | FeatureLab | TrainingLab
+
+
+@dataclass(frozen=True)
+class Choice:
+    key: str
+    text: str
+    value: bool
 
 
 @dataclass(frozen=True)
@@ -57,6 +86,8 @@ class AnswerSpec:
     index: tuple[int, ...] | None = None
     layer: LayerSpec | None = None
     input_shape: tuple[int, ...] | None = None
+    init: str | None = None
+    steps: int | None = None
 
     @property
     def kind(self) -> str:
@@ -69,6 +100,7 @@ class Exercise:
     prompt: str
     answer: AnswerSpec
     hints: tuple[str, ...] = ()
+    choices: tuple[Choice, ...] = ()  # for a multiple-choice answer
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from math import prod
 
 from tutor.course.explain import pool_lines, shape_text, side_formula, unrolled_lines
-from tutor.course.labs import conv_tensors, lab_input_shape, pool_input
-from tutor.course.model import AnswerSpec, ConvLab, Lab, PoolLab
+from tutor.course.labs import conv_tensors, lab_input_shape, pool_input, trainer
+from tutor.course.model import AnswerSpec, ConvLab, Lab, PoolLab, TrainingLab
 from tutor.engine.spec import ConvSpec, LayerSpec, PoolSpec
 from tutor.numbers import format_number
 
@@ -19,8 +19,8 @@ class QuantityError(ValueError):
 
 @dataclass(frozen=True)
 class Expected:
-    kind: str  # "shape", "number" or "integer"
-    value: tuple[int, ...] | float | int
+    kind: str  # "shape", "number", "integer" or "choice"
+    value: tuple[int, ...] | float | int | bool
     solution: str
     mistakes: tuple[tuple[object, str], ...] = ()
 
@@ -37,7 +37,9 @@ def expected(answer: AnswerSpec, labs: dict[str, Lab]) -> Expected:
         lab = labs.get(answer.lab)
         if lab is None:
             raise QuantityError(f"no lab named {answer.lab!r}")
-        layer = lab.layer if isinstance(lab, ConvLab) else lab.pool
+        layer = lab.layer if isinstance(lab, ConvLab) else getattr(lab, "pool", None)
+        if answer.quantity == "kernels_stay_equal":
+            return _kernels_stay_equal(lab, answer.init, answer.steps)
         if answer.quantity == "output_shape":
             return _output_shape(layer, lab_input_shape(lab))
         if isinstance(lab, ConvLab):
@@ -156,3 +158,28 @@ def _parameter_count(spec: LayerSpec) -> Expected:
             (out * k * k + out, "Each output channel has one kernel per input channel: multiply by in_channels."),
         ]
     return Expected("integer", total, "\n".join(lines), tuple(mistakes))
+
+
+def _kernels_stay_equal(lab: TrainingLab, init: str, steps: int) -> Expected:
+    """Train for real and report whether the hidden kernels were still one kernel at the end."""
+    from tutor.engine.symmetry import SAME
+
+    run = trainer(lab, init=init)
+    identical_steps = 0
+    for _ in range(steps):
+        snapshot = run.step()
+        identical_steps += snapshot.gradients_identical
+    kernels = snapshot.kernels
+    spread = float(abs(kernels - kernels[0]).max())
+    stays = snapshot.distinct_kernels == 1
+    solution = (
+        f"torch's run: {steps} SGD steps from {init} weights (seed {lab.seed}, lr {lab.lr}).\n"
+        f"- distinct hidden kernels at the end: {snapshot.distinct_kernels} of {len(kernels)} "
+        f"(largest difference between them {spread:.1e}; kernels within {SAME:g} count as one);\n"
+        f"- the three kernels' gradients were identical at {identical_steps} of {steps} steps;\n"
+        f"- loss {format_number(snapshot.losses[0])} → {format_number(snapshot.losses[-1])}.\n"
+        + ("Equal kernels get equal gradients, so every update keeps them equal: the layer has "
+           "three copies of one feature." if stays else
+           "The kernels started different, got different gradients, and went on to learn different features.")
+    )
+    return Expected("choice", stays, solution)

@@ -12,16 +12,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from tutor.engine.layers import run
+from tutor.engine.presets import PRESETS
 
-# 3x3 kernels with a name: what each output channel of the feature lab can start from.
-PRESETS: dict[str, tuple[tuple[float, ...], ...]] = {
-    "horizontal edge": ((-1, -2, -1), (0, 0, 0), (1, 2, 1)),
-    "vertical edge": ((-1, 0, 1), (-2, 0, 2), (-1, 0, 1)),
-    "blur": ((1 / 9,) * 3,) * 3,
-    "sharpen": ((0, -1, 0), (-1, 5, -1), (0, -1, 0)),
-    "identity": ((0, 0, 0), (0, 1, 0), (0, 0, 0)),
-}
-
+# Kernels closer than this are the same kernel: equal starts stay equal up to float rounding
+# (the convolution sums channels in different orders, ~1e-8 apart), never more than this.
+SAME = 1e-5
 
 def feature_maps(image: np.ndarray, kernels: np.ndarray) -> np.ndarray:
     """``nn.Conv2d(1, C, 3, padding=1, bias=False)`` with ``kernels`` [C, 3, 3] over a [H, W] image."""
@@ -32,7 +27,7 @@ def feature_maps(image: np.ndarray, kernels: np.ndarray) -> np.ndarray:
         return run(conv, torch.from_numpy(np.asarray(image, dtype=np.float32))[None, None])[0].numpy()
 
 
-def distinct_count(tensors, atol: float = 1e-6) -> int:
+def distinct_count(tensors, atol: float = SAME) -> int:
     """How many different tensors there are among ``tensors`` (equal within ``atol``)."""
     kept: list[torch.Tensor] = []
     for tensor in tensors:
@@ -61,6 +56,7 @@ class Snapshot:
     gradients: np.ndarray  # [3, 3, 3]: their gradients in the last step (zeros before the first)
     distinct_kernels: int
     gradients_identical: bool  # in the last step, were the three kernels' gradients equal?
+    output: np.ndarray  # [H, W]: what the net draws now
 
 
 class Trainer:
@@ -118,11 +114,14 @@ class Trainer:
     def _snapshot(self) -> Snapshot:
         kernels = self.hidden.weight.detach()[:, 0].clone()
         gradients = self.last_gradients[:, 0]
+        with torch.no_grad():
+            output = self.net(self.x)[0, 0].numpy()
         return Snapshot(
             step=len(self.losses),
             losses=tuple(self.losses),
             kernels=kernels.numpy(),
             gradients=gradients.numpy().copy(),
-            distinct_kernels=distinct_count(kernels, atol=0),
-            gradients_identical=all(torch.equal(gradients[0], g) for g in gradients[1:]),
+            distinct_kernels=distinct_count(kernels),
+            gradients_identical=distinct_count(gradients) == 1,
+            output=output,
         )

@@ -13,12 +13,17 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Markdown, Static
 
-from tutor.course.model import ConvLab as ConvLabSpec, Lesson
+from tutor.course.model import ConvLab as ConvLabSpec, FeatureLab as FeatureLabSpec, Lesson, PoolLab as PoolLabSpec
 from tutor.widgets.conv_lab import ConvLab
 from tutor.widgets.exercise import ExerciseCard
+from tutor.widgets.feature_lab import FeatureLab
 from tutor.widgets.lab import Lab
 from tutor.widgets.pool_lab import PoolLab
 from tutor.widgets.summary import LessonSummary
+from tutor.widgets.training_lab import TrainingLab
+
+# Which widget shows which kind of lab.
+LAB_WIDGETS = {ConvLabSpec: ConvLab, PoolLabSpec: PoolLab, FeatureLabSpec: FeatureLab}
 
 SUMMARY_TITLE = "Your results"
 
@@ -36,6 +41,8 @@ class LessonScreen(Screen):
         Binding("p", "lab('step', -1)", "Prev cell", tooltip="Step the window back one output cell"),
         Binding("space", "lab('play')", "Play/pause", tooltip="Step through the output cells automatically"),
         Binding("r", "lab('reset')", "Reset lab", tooltip="Restore the lesson's input, kernels and settings"),
+        Binding("e", "lab('equalize')", "Equal kernels", tooltip="Make every output channel's kernel equal to channel 0's"),
+        Binding("s", "lab('train_step')", "Train a step", tooltip="One step of SGD"),
     ]
 
     page_index: reactive[int] = reactive(0, init=False)
@@ -115,8 +122,7 @@ class LessonScreen(Screen):
         widgets.append(Markdown(page.body, id="prose"))
         if page.lab:
             spec = self.lesson.labs[page.lab]
-            lab_class = ConvLab if isinstance(spec, ConvLabSpec) else PoolLab
-            widgets.append(lab_class(spec, page.show, id="lab"))
+            widgets.append(LAB_WIDGETS.get(type(spec), TrainingLab)(spec, page.show, id="lab"))
         widgets += [ExerciseCard(exercise, self.lesson.labs, record.exercises.get(exercise.id))
                     for exercise in page.exercises]
         return widgets

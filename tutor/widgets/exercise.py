@@ -25,6 +25,7 @@ PLACEHOLDERS = {
     "shape": "a shape, e.g. [1, 2, 4, 4] or 1x2x4x4 — then Enter",
     "number": "a number, e.g. -1.5 — then Enter",
     "integer": "a whole number, e.g. 42 — then Enter",
+    "choice": "the letter of your choice — then Enter",
 }
 TITLES = {"unanswered": "Exercise", "wrong": "Exercise: not yet", "correct": "Exercise: solved ✓",
           "revealed": "Exercise: solution revealed"}
@@ -88,7 +89,8 @@ worked solution. Shapes may be written `[1, 3, 3, 3]`, `(1,3,3,3)`, `1x3x3x3` or
         self.set_reactive(ExerciseCard.hints_shown, min(record.hints, len(exercise.hints)))
 
     def compose(self) -> ComposeResult:
-        yield Markdown(self.exercise.prompt)
+        options = "".join(f"\n- **({c.key})** {c.text}" for c in self.exercise.choices)
+        yield Markdown(self.exercise.prompt + ("\n" + options if options else ""))
         yield Input(placeholder=PLACEHOLDERS[self.exercise.answer.kind], max_length=200, id="answer")
         yield Static(id="feedback")
         yield Static(id="hints")
@@ -133,7 +135,7 @@ worked solution. Shapes may be written `[1, 3, 3, 3]`, `(1,3,3,3)`, `1x3x3x3` or
             return
         self._pending = None
         try:
-            verdict = check(self.expected, text)
+            verdict = check(self.expected, text, self.exercise.choices)
         except AnswerError as error:
             self._feedback(str(error), "wrong")  # unreadable: not counted as an attempt
             return

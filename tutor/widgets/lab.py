@@ -134,6 +134,8 @@ class Lab(Vertical):
     # --- keys (bound by the lesson screen) ---------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hidden (False) where the page does not use it; greyed (None) until torch has loaded."""
+        if not hasattr(self, f"action_{action}"):
+            return False
         if action in ("step", "play") and not self.stepping:
             return False
         if action == "reset" and not ({"input", "kernels", "settings"} & set(self.show)):

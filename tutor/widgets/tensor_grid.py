@@ -25,6 +25,7 @@ from tutor.numbers import MAX_CHARS, NumberError, format_number, parse_number
 # A cell holds at most this much: the grid is for reading, not for big numbers.
 CELL_LIMIT = 9999.0
 _EDIT_STARTERS = set("0123456789.-+")
+SHADES = " ░▒▓█"  # a heat map without colour: denser means larger in magnitude
 
 Grid = tuple[tuple[float, ...], ...]
 
@@ -114,12 +115,14 @@ class TensorGrid(Widget, can_focus=True):
         values: Sequence[Sequence[float]] = (),
         *,
         editable: bool = False,
+        compact: bool = False,
         label: str = "",
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(id=id, classes=classes)
         self.editable = editable
+        self.compact = compact  # a heat map: two shade characters a cell; the cursor's value below
         self.border_title = label
         self.set_reactive(TensorGrid.values, as_grid(values))
 
@@ -134,6 +137,8 @@ class TensorGrid(Widget, can_focus=True):
 
     @property
     def cell_width(self) -> int:
+        if self.compact:
+            return 2  # two shade characters
         widest = max((len(format_number(v)) for row in self.values for v in row), default=1)
         if self.pad:
             widest = max(widest, len(self.pad_text))
@@ -152,15 +157,25 @@ class TensorGrid(Widget, can_focus=True):
 
     def watch_values(self) -> None:
         self.cursor = self.validate_cursor(self.cursor)
+        self._show_cursor_value()
 
     def watch_cursor(self, cursor: tuple[int, int]) -> None:
         self.post_message(self.CursorMoved(self, *cursor))
+        self._show_cursor_value()
+
+    def _show_cursor_value(self) -> None:
+        """A heat map hides its numbers: the exact value under the cursor goes under the grid."""
+        if self.compact and self.values:
+            row, col = self.cursor
+            self.border_subtitle = f"[{row}, {col}] = {format_number(self.values[row][col])}" if self.has_focus else ""
 
     def on_focus(self) -> None:
+        self._show_cursor_value()
         self.refresh()
 
     def on_blur(self) -> None:
         self.editing = None
+        self._show_cursor_value()
         self.refresh()
 
     # --- actions and keys ------------------------------------------------------------------
@@ -227,6 +242,17 @@ class TensorGrid(Widget, can_focus=True):
         shade = base.blend(hue, 0.12 + 0.6 * min(abs(value) / scale, 1.0) if scale else 0.12)
         return Style(bgcolor=shade.rich_color, color=shade.get_contrast_text(1.0).rich_color)
 
+    def _shade(self, row: int, col: int, scale: float, base: Color) -> Segment:
+        """Two characters whose density shows |value| (a '-' first when negative), so the map
+        reads without colour; the cursor cell is reversed."""
+        value = self.values[row][col]
+        level = min(int(abs(value) / scale * (len(SHADES) - 1) + 0.5), len(SHADES) - 1) if scale else 0
+        text = ("-" if value < 0 and level else SHADES[level]) + SHADES[level]
+        style = self._heat(value, scale, base)
+        if (row, col) == self.cursor and self.has_focus:
+            style += self.get_component_rich_style("tensor-grid--cursor", partial=True)
+        return Segment(text, style)
+
     def render_line(self, y: int) -> Strip:
         row = y - self.pad
         if row >= self.rows + self.pad:
@@ -237,6 +263,8 @@ class TensorGrid(Widget, can_focus=True):
         return Strip(segments).extend_cell_length(self.size.width, self.rich_style)
 
     def _cell(self, row: int, col: int, scale: float, base: Color) -> Segment:
+        if self.compact:
+            return self._shade(row, col, scale, base)
         width = self.cell_width - 2
         inside = 0 <= row < self.rows and 0 <= col < self.cols
         if inside:

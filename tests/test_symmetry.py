@@ -1,0 +1,143 @@
+"""The symmetry lesson driven by keys; maps and training compared with torch run here."""
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from conftest import goto_page, settle, tab_to
+from tutor.course.labs import trainer
+from tutor.course.loader import bundled_folder, load_lesson
+from tutor.engine.presets import PRESETS
+from tutor.widgets.tensor_grid import TensorGrid
+
+LESSON = load_lesson(bundled_folder() / "symmetry.toml")
+IMAGE = torch.tensor(LESSON.labs["features"].image, dtype=torch.float32)
+
+
+def maps_of(kernels) -> torch.Tensor:
+    weight = torch.tensor(np.array(kernels), dtype=torch.float32)[:, None]
+    return F.conv2d(IMAGE[None, None], weight, padding=1)[0]
+
+
+def shown(app, grid_id) -> np.ndarray:
+    return np.array(app.screen.query_one(f"#{grid_id}", TensorGrid).values, dtype=np.float32)
+
+
+def text(app, selector) -> str:
+    return str(app.screen.query_one(selector).render())
+
+
+async def test_feature_maps_equal_kernels_and_reset(make_app):
+    app = make_app("symmetry")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, 0)
+        presets = [PRESETS[name] for name in ("horizontal edge", "vertical edge", "blur")]
+        expected = maps_of(presets)
+        for channel in range(3):
+            assert np.allclose(shown(app, f"y-{channel}"), expected[channel].numpy(), atol=1e-6)
+        assert "distinct feature maps: 3 of 3" in text(app, "#distinct")
+        await pilot.press("e")
+        assert "distinct feature maps: 1 of 3" in text(app, "#distinct")
+        assert np.array_equal(shown(app, "y-1"), shown(app, "y-0"))
+        assert np.array_equal(shown(app, "w-2-0"), np.array(PRESETS["horizontal edge"], dtype=np.float32))
+        await pilot.press("r")
+        assert "distinct feature maps: 3 of 3" in text(app, "#distinct")
+
+
+async def test_presets_and_edits_by_keys(make_app):
+    app = make_app("symmetry")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, 0)
+        await tab_to(app, pilot, "set-preset-2")
+        await pilot.press("right")  # blur -> sharpen
+        assert np.array_equal(shown(app, "w-2-0"), np.array(PRESETS["sharpen"], dtype=np.float32))
+        assert np.allclose(shown(app, "y-2"), maps_of([PRESETS["sharpen"]])[0].numpy(), atol=1e-6)
+        await tab_to(app, pilot, "w-0-0")
+        await pilot.press("enter", *"abc", "enter")
+        assert "not a number" in text(app, "#lab-status")
+        await pilot.press("3", "enter")  # kernel 0, cell [0, 0]: -1 -> 3
+        kernel = np.array(PRESETS["horizontal edge"], dtype=np.float32)
+        kernel[0, 0] = 3
+        assert np.allclose(shown(app, "y-0"), maps_of([kernel])[0].numpy(), atol=1e-6)
+        assert app.screen.query_one("#set-preset-0").value == "custom"
+
+
+async def test_a_map_cursor_shows_the_exact_value(make_app):
+    app = make_app("symmetry")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, 0)
+        await tab_to(app, pilot, "y-1")
+        await pilot.press("down", "down", "right", "right", "right")
+        value = maps_of([PRESETS["vertical edge"]])[0, 2, 3].item()
+        grid = app.screen.query_one("#y-1", TensorGrid)
+        assert grid.border_subtitle.startswith("[2, 3] = ")
+        assert float(grid.border_subtitle.split("= ")[1]) == round(value, 4)
+
+
+async def test_prediction_is_checked_against_the_run(make_app):
+    app = make_app("symmetry")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, 2)
+        await pilot.press("c", "enter")
+        await settle(app, pilot)
+        card = app.screen.query_one("ExerciseCard")
+        assert "not one of the choices" in str(card.query_one("#feedback").render())
+        await pilot.press("backspace", "b", "enter")
+        assert card.status == "wrong"
+        await pilot.press("backspace", "a", "enter")
+        assert card.status == "correct"
+        assert "distinct hidden kernels at the end: 1 of 3" in str(card.query_one("#solution").render())
+
+
+async def test_training_by_keys_equal_then_random(make_app):
+    app = make_app("symmetry")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, 3)
+        lab = app.screen.query_one("#lab")
+        await pilot.press("s", "s")
+        assert lab.snapshot.step == 2 and "step 2" in text(app, "#train-status")
+        assert "distinct hidden kernels: 1 of 3" in text(app, "#train-status")
+        assert "gradients identical this step: yes" in text(app, "#train-status")
+        reference = trainer(LESSON.labs["training"], init="equal")
+        reference.step(2)
+        assert np.array_equal(shown(app, "w-1-0"), reference.hidden.weight[1, 0].detach().numpy())
+        assert np.array_equal(shown(app, "w-1-0"), shown(app, "w-2-0"))
+        await tab_to(app, pilot, "set-init")
+        await pilot.press("right")  # random: starts again
+        assert lab.snapshot.step == 0
+        await pilot.press(*["s"] * 5)
+        assert "distinct hidden kernels: 3 of 3" in text(app, "#train-status")
+        assert "gradients identical this step: no" in text(app, "#train-status")
+
+
+async def test_keys_work_while_training_runs(make_app):
+    app = make_app("symmetry")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, 3)
+        lab = app.screen.query_one("#lab")
+        await pilot.press("space")
+        assert lab.playing
+        for _ in range(50):  # wait until the worker has delivered some steps
+            await pilot.pause(0.05)
+            if lab.snapshot.step > 0:
+                break
+        running_at = lab.snapshot.step
+        assert running_at > 0
+        await tab_to(app, pilot, "set-lr")  # keys are handled while the worker trains
+        await pilot.press("right")
+        assert lab.lr == 0.3 and lab.trainer.optimizer.param_groups[0]["lr"] == 0.3
+        await pilot.press("space")
+        assert not lab.playing
+        await pilot.pause(0.2)
+        stopped_at = lab.snapshot.step
+        await pilot.pause(0.3)
+        assert lab.snapshot.step == stopped_at >= running_at
+
+
+def test_shipped_seed_random_breaks_symmetry_and_ends_lower():
+    lab = LESSON.labs["training"]
+    equal, random = trainer(lab, init="equal"), trainer(lab, init="random")
+    for _ in range(200):
+        e, r = equal.step(), random.step()
+        assert e.gradients_identical and e.distinct_kernels == 1
+    assert r.distinct_kernels == 3 and r.losses[-1] < e.losses[-1]
