@@ -121,7 +121,10 @@ def test_kill_mid_write_leaves_the_last_good_state(tmp_path):
     """kill -9 a process that saves in a tight loop, many times: the file always loads."""
     for attempt in range(8):
         writer = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path)])
-        time.sleep(0.3 + 0.05 * attempt)
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "progress.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)  # the first save has landed: from now on it writes in a loop
+        time.sleep(0.05 + 0.03 * attempt)
         os.kill(writer.pid, signal.SIGKILL)
         writer.wait()
         progress, problem = ProgressStore(tmp_path).load()

@@ -34,10 +34,27 @@ def side_formula(spec: LayerSpec, size: int) -> tuple[str, int]:
     """
     if isinstance(spec, PoolSpec):
         return _pool_side(spec, size)
-    k, s, p, d = spec.kernel_size, spec.stride, spec.padding, spec.dilation
-    value = (size + 2 * p - d * (k - 1) - 1) // s + 1
-    text = f"floor(({size} + 2×{p} - {d}×({k} - 1) - 1) / {s}) + 1 = {value}"
+    k, s, d = spec.kernel_size, spec.stride, spec.dilation
+    before, after = spec.pads
+    padded = f"2×{before}" if before == after else f"{before} + {after}"
+    span = size + before + after - d * (k - 1) - 1
+    value = span // s + 1
+    text = f"floor(({size} + {padded} - {d}×({k} - 1) - 1) / {s}) + 1 = {value}"
+    if span % s:
+        text += f"  ({span}/{s} = {span / s:g}, rounded down)"
     return text, value
+
+
+def parameter_formula(spec: ConvSpec) -> tuple[str, int]:
+    """out × in/groups × k × k weights, plus one bias per output channel; tests hold the value to
+    ``sum(p.numel() for p in module.parameters())``."""
+    k, per_group = spec.kernel_size, spec.in_channels // spec.groups
+    weights = spec.out_channels * per_group * k * k
+    text = f"weight {spec.out_channels} × {spec.in_channels}/{spec.groups} × {k} × {k} = {weights}"
+    total = weights + (spec.out_channels if spec.bias else 0)
+    if spec.bias:
+        text += f", + bias {spec.out_channels} = {total}"
+    return text, total
 
 
 def _pool_side(spec: PoolSpec, size: int) -> tuple[str, int]:

@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from tutor.course.model import (
+    DEFAULT_PARTS,
     LAB_PARTS,
     QUANTITIES,
     AnswerSpec,
     Choice,
     ConvLab,
+    ConvPreset,
     Exercise,
     FeatureLab,
     Image,
@@ -235,7 +237,7 @@ def _training_lab(r: _Reader, lab_id: str, table: dict, where: str, images: dict
 
 
 def _conv_lab(r: _Reader, lab_id: str, table: dict, where: str, images: dict[str, Image]) -> ConvLab | None:
-    r.unknown(table, {"kind", "input", "layer", "seed", "kernels"}, where)
+    r.unknown(table, {"kind", "input", "layer", "seed", "kernels", "presets"}, where)
     inputs = r.field(table, "input", dict, where) or {}
     shape = _shape(r, inputs, f"{where}.input")
     fill = r.field(inputs, "fill", str, f"{where}.input", "arange")
@@ -250,9 +252,24 @@ def _conv_lab(r: _Reader, lab_id: str, table: dict, where: str, images: dict[str
         kernel = _kernel(r, override, f"{where}.kernels[{number}]", layer)
         if kernel is not None:
             kernels.append(kernel)
+    presets = []
+    for number, preset in enumerate(r.field(table, "presets", list, where, []) or [], start=1):
+        here = f"{where}.presets[{number}]"
+        if not isinstance(preset, dict):
+            r.problem(here, f"expected a table, got {_describe(preset)}")
+            continue
+        r.unknown(preset, {"name", "input", "layer"}, here)
+        name = r.field(preset, "name", str, here)
+        preset_shape = _shape(r, preset, here, key="input")
+        preset_layer = _layer(r, r.field(preset, "layer", dict, here) or {}, f"{here}.layer")
+        if preset_shape and preset_layer and preset_shape[1] != preset_layer.in_channels:
+            r.problem(f"{here}.layer.in_channels", f"is {preset_layer.in_channels} but the input has "
+                      f"{preset_shape[1]} channels")
+        elif None not in (name, preset_shape, preset_layer):
+            presets.append(ConvPreset(name, preset_shape, preset_layer))
     if None in (shape, layer, seed) or fill not in INPUT_FILLS:
         return None
-    return ConvLab(lab_id, shape, fill, layer, seed, tuple(kernels))
+    return ConvLab(lab_id, shape, fill, layer, seed, tuple(kernels), tuple(presets))
 
 
 def _pool_lab(r: _Reader, lab_id: str, table: dict, where: str, labs: dict[str, Lab]) -> PoolLab | None:
@@ -297,7 +314,7 @@ def _shape(r: _Reader, table: dict, where: str, key: str = "shape") -> tuple[int
     shape = r.field(table, key, list, where)
     if shape is None:
         return None
-    limits = (1, MAX_CHANNELS, MAX_SIDE, MAX_SIDE) if key == "shape" else (64, 4096, 4096, 4096)
+    limits = (64, 4096, 4096, 4096) if key == "input_shape" else (1, MAX_CHANNELS, MAX_SIDE, MAX_SIDE)
     if len(shape) != 4 or not all(type(n) is int and 1 <= n <= top for n, top in zip(shape, limits)):
         r.problem(f"{where}.{key}", f"must be [batch, channels, height, width] with batch 1..{limits[0]}, "
                   f"channels 1..{limits[1]}, sides 1..{limits[2]}; got {shape!r:.60}")
@@ -340,7 +357,7 @@ def _layer(r: _Reader, table: dict, where: str) -> ConvSpec | None:
         "out_channels": r.count(table, "out_channels", where, 1, MAX_CHANNELS),
         "kernel_size": r.count(table, "kernel_size", where, 1, MAX_KERNEL),
         "stride": r.count(table, "stride", where, 1, MAX_SIDE, 1),
-        "padding": r.count(table, "padding", where, 0, MAX_KERNEL, 0),
+        "padding": _padding(r, table, where),
         "dilation": r.count(table, "dilation", where, 1, MAX_KERNEL, 1),
         "groups": r.count(table, "groups", where, 1, MAX_CHANNELS, 1),
         "bias": r.field(table, "bias", bool, where, False),
@@ -355,6 +372,16 @@ def _layer(r: _Reader, table: dict, where: str) -> ConvSpec | None:
             r.problem(f"{where}.groups", f"{name} ({values[name]}) must be divisible by groups ({values['groups']})")
             return None
     return ConvSpec(**values)
+
+
+def _padding(r: _Reader, table: dict, where: str) -> int | str | None:
+    """A number of cells, or torch's "same" / "valid"."""
+    if isinstance(table.get("padding"), str):
+        if table["padding"] in ("same", "valid"):
+            return table["padding"]
+        r.problem(f"{where}.padding", f"must be a number of cells, \"same\" or \"valid\", got {table['padding']!r:.20}")
+        return None
+    return r.count(table, "padding", where, 0, MAX_KERNEL, 0)
 
 
 def _kernel(r: _Reader, table: Any, where: str, layer: ConvSpec | None) -> KernelOverride | None:
@@ -392,11 +419,11 @@ def _matrix(values: Any, height: int | None, width: int | None) -> tuple[tuple[f
 
 
 def _page(r: _Reader, table: dict, where: str, labs: dict[str, Lab]) -> Page:
-    r.unknown(table, {"title", "body", "lab", "show", "exercises"}, where)
+    r.unknown(table, {"title", "body", "lab", "show", "exercises", "drill"}, where)
     lab = r.field(table, "lab", str, where, None)
     if lab is not None and lab not in labs:
         r.problem(f"{where}.lab", f"names lab {lab!r}, which this lesson does not define")
-    show = r.field(table, "show", list, where, list(LAB_PARTS)) or []
+    show = r.field(table, "show", list, where, list(DEFAULT_PARTS)) or []
     for part in show:
         if part not in LAB_PARTS:
             r.problem(f"{where}.show", f"unknown part {part!r} (known: {', '.join(LAB_PARTS)})")
@@ -411,6 +438,7 @@ def _page(r: _Reader, table: dict, where: str, labs: dict[str, Lab]) -> Page:
         lab=lab,
         show=tuple(p for p in show if p in LAB_PARTS),
         exercises=tuple(exercises),
+        drill=r.count(table, "drill", where, 0, 2**31 - 1, None),
     )
 
 

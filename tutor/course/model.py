@@ -9,6 +9,7 @@ from tutor.engine.spec import ConvSpec, LayerSpec, PoolSpec
 
 # What a lab page can show; the lesson picks a subset per page (a lab shows those it has).
 LAB_PARTS = ("input", "kernels", "settings", "output", "steps", "gradient")
+DEFAULT_PARTS = ("input", "kernels", "output", "steps")
 # What an exercise can ask, and the kind of answer each expects.
 QUANTITIES = {"output_shape": "shape", "output_value": "number", "parameter_count": "integer",
               "kernels_stay_equal": "choice"}
@@ -25,6 +26,15 @@ class KernelOverride:
 
 
 @dataclass(frozen=True)
+class ConvPreset:
+    """A named input shape and layer that a playground can jump to."""
+
+    name: str
+    input_shape: tuple[int, int, int, int]
+    layer: ConvSpec
+
+
+@dataclass(frozen=True)
 class ConvLab:
     """An input tensor and an ``nn.Conv2d`` whose weights come from a seed, then overrides."""
 
@@ -34,6 +44,7 @@ class ConvLab:
     layer: ConvSpec
     seed: int
     kernels: tuple[KernelOverride, ...] = ()
+    presets: tuple[ConvPreset, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,8 +119,9 @@ class Page:
     title: str
     body: str = ""
     lab: str | None = None
-    show: tuple[str, ...] = LAB_PARTS
+    show: tuple[str, ...] = DEFAULT_PARTS
     exercises: tuple[Exercise, ...] = ()
+    drill: int | None = None  # the seed of an endless drill on this page
 
 
 @dataclass(frozen=True)

@@ -106,8 +106,8 @@ def unroll(
     The products and sums are torch float32 operations, the same arithmetic the module does,
     though in its own order: they agree to float32 precision (tested against ``conv_forward``).
     """
-    p, s, d, k = spec.padding, spec.stride, spec.dilation, spec.kernel_size
-    padded = F.pad(torch.from_numpy(np.asarray(x, dtype=np.float32)), (p, p, p, p))
+    (p, after), s, d, k = spec.pads, spec.stride, spec.dilation, spec.kernel_size
+    padded = F.pad(torch.from_numpy(np.asarray(x, dtype=np.float32)), (p, after, p, after))
     w = torch.from_numpy(np.asarray(weight, dtype=np.float32))
     per_group_in = spec.in_channels // spec.groups
     group = out_channel // (spec.out_channels // spec.groups)
@@ -131,3 +131,11 @@ def unroll(
         total = total + b
         bias_value = float(b)
     return Unrolled(out_channel, row, col, tuple(c for c, _ in channels), bias_value, float(total))
+
+
+def reached(spec: ConvSpec, size: int, out_size: int) -> set[int]:
+    """The input positions along one side that some window's tap lands on (the others are
+    dropped: the floor in the output-size formula leaves them out)."""
+    before, _ = spec.pads
+    taps = (o * spec.stride + t * spec.dilation - before for o in range(out_size) for t in range(spec.kernel_size))
+    return {i for i in taps if 0 <= i < size}

@@ -3,6 +3,8 @@ learnable parameters, as PyTorch itself reports them."""
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 from torch import nn
 
@@ -10,6 +12,8 @@ from tutor.engine.spec import ConvSpec, LayerSpec, PoolSpec
 
 # The tensors are tiny: one thread answers faster than a pool that must wake up.
 torch.set_num_threads(1)
+# torch warns that padding="same" with an even kernel copies the input: true, and harmless here.
+warnings.filterwarnings("ignore", message="Using padding='same'", category=UserWarning)
 
 
 class LayerError(ValueError):
@@ -22,7 +26,7 @@ def build(spec: LayerSpec) -> nn.Module:
         module = nn.MaxPool2d if spec.kind == "max" else nn.AvgPool2d
         return module(spec.kernel_size, stride=spec.stride, padding=spec.padding, ceil_mode=spec.ceil_mode)
     if isinstance(spec, ConvSpec):
-        return nn.Conv2d(
+        return _checked(nn.Conv2d,
             spec.in_channels,
             spec.out_channels,
             spec.kernel_size,
@@ -33,6 +37,14 @@ def build(spec: LayerSpec) -> nn.Module:
             bias=spec.bias,
         )
     raise TypeError(f"not a layer description: {spec!r}")
+
+
+def _checked(module, *args, **kwargs) -> nn.Module:
+    """Build a module; torch's refusal of its arguments becomes a ``LayerError``."""
+    try:
+        return module(*args, **kwargs)
+    except (RuntimeError, ValueError) as error:
+        raise LayerError(plain_words(str(error))) from None
 
 
 def run(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -50,6 +62,9 @@ def plain_words(message: str) -> str:
         "pad should be at most half": "Padding may be at most half the kernel size.",
         "Output size is too small": "The kernel does not fit: the (padded) input is smaller than the kernel.",
         "Kernel size can't be greater than actual input size": "The kernel is larger than the (padded) input.",
+        "must be divisible by groups": "in_channels and out_channels must both be divisible by groups.",
+        "padding='same' is not supported for strided": "padding='same' needs stride 1: with a larger "
+        "stride the output cannot keep the input's size.",
     }
     for clue, words in known.items():
         if clue in first:

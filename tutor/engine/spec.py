@@ -13,10 +13,21 @@ class ConvSpec:
     out_channels: int
     kernel_size: int
     stride: int = 1
-    padding: int = 0
+    padding: int | str = 0  # a number of cells, or torch's "same" / "valid"
     dilation: int = 1
     groups: int = 1
     bias: bool = False
+
+    @property
+    def pads(self) -> tuple[int, int]:
+        """Cells of padding before and after, on each side, as torch applies them: "same" pads
+        dilation × (kernel - 1) in total, the odd one after; "valid" pads nothing."""
+        if self.padding == "same":
+            total = self.dilation * (self.kernel_size - 1)
+            return total // 2, total - total // 2
+        if self.padding == "valid":
+            return 0, 0
+        return self.padding, self.padding
 
     @property
     def weight_shape(self) -> tuple[int, int, int, int]:
@@ -31,7 +42,7 @@ class ConvSpec:
             f"kernel_size={self.kernel_size}",
         ]
         defaults = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1}
-        args += [f"{name}={getattr(self, name)}" for name, default in defaults.items() if getattr(self, name) != default]
+        args += [f"{name}={getattr(self, name)!r}" for name, default in defaults.items() if getattr(self, name) != default]
         args.append(f"bias={self.bias}")
         return f"nn.Conv2d({', '.join(args)})"
 

@@ -11,10 +11,11 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Markdown, Static
+from textual.widgets import Footer, Header, Markdown, Static
 
 from tutor.course.model import ConvLab as ConvLabSpec, FeatureLab as FeatureLabSpec, Lesson, PoolLab as PoolLabSpec
 from tutor.widgets.conv_lab import ConvLab
+from tutor.widgets.drill import DrillCard
 from tutor.widgets.exercise import ExerciseCard
 from tutor.widgets.feature_lab import FeatureLab
 from tutor.widgets.lab import Lab
@@ -43,6 +44,7 @@ class LessonScreen(Screen):
         Binding("r", "lab('reset')", "Reset lab", tooltip="Restore the lesson's input, kernels and settings"),
         Binding("e", "lab('equalize')", "Equal kernels", tooltip="Make every output channel's kernel equal to channel 0's"),
         Binding("s", "lab('train_step')", "Train a step", tooltip="One step of SGD"),
+        Binding("c", "lab('show_code')", "Code", tooltip="The PyTorch code that rebuilds this lab"),
     ]
 
     page_index: reactive[int] = reactive(0, init=False)
@@ -125,6 +127,8 @@ class LessonScreen(Screen):
             widgets.append(LAB_WIDGETS.get(type(spec), TrainingLab)(spec, page.show, id="lab"))
         widgets += [ExerciseCard(exercise, self.lesson.labs, record.exercises.get(exercise.id))
                     for exercise in page.exercises]
+        if page.drill is not None:
+            widgets.append(DrillCard(page.drill))
         return widgets
 
     @on(ExerciseCard.Changed)
@@ -136,9 +140,9 @@ class LessonScreen(Screen):
     def _focus_first(self) -> None:
         """On a page of questions, focus the first answer box; where there is a lab, the page
         itself, so that the lab's letter keys work at once (Tab reaches the answer box)."""
-        cards = self.query(ExerciseCard)
-        if cards and not self.query(Lab):
-            cards.first().query_one(Input).focus(scroll_visible=False)
+        boxes = self.query("#answer")
+        if boxes and not self.query(Lab):
+            boxes.first().focus(scroll_visible=False)
         else:
             self.query_one("#page").focus(scroll_visible=False)
 

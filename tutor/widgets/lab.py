@@ -35,6 +35,7 @@ class Lab(Vertical):
     Lab .lab-group { width: auto; height: auto; margin-right: 2; }
     Lab .lab-group:last-of-type { margin-right: 0; }
     Lab #lab-status { height: auto; min-height: 1; }
+    Lab #lab-body { height: auto; }
     Lab #lab-status.-error { color: $error; text-style: bold; }
     Lab #steps { height: auto; margin-top: 1; padding: 0 1; border: round $panel-lighten-2; }
     """

@@ -1,8 +1,9 @@
 """One widget for every 2-D slice of a tensor: numbers, heat shading, a window, a cursor, edits.
 
 Numbers are always written, so the grid reads without colour: window cells are also marked
-‹like this› (bold, underlined), marked cells (a max-pooling winner) «like this», the cursor
-[like this] (reversed). An optional ring of padding cells is drawn around the values, dimmed.
+‹like this› (bold, underlined), marked cells (a max-pooling winner) «like this», cells no window
+reaches ✗like this (struck through), the cursor [like this] (reversed). An optional ring of
+padding cells is drawn around the values, dimmed.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class TensorGrid(Widget, can_focus=True):
     ]
 
     COMPONENT_CLASSES = {"tensor-grid--cursor", "tensor-grid--window", "tensor-grid--mark",
-                         "tensor-grid--edit", "tensor-grid--padding"}
+                         "tensor-grid--edit", "tensor-grid--padding", "tensor-grid--dropped"}
 
     DEFAULT_CSS = """
     TensorGrid {
@@ -69,11 +70,13 @@ class TensorGrid(Widget, can_focus=True):
     TensorGrid > .tensor-grid--mark { background: $success-darken-1; color: $text; text-style: bold; }
     TensorGrid > .tensor-grid--edit { background: $warning; color: $text; text-style: bold; }
     TensorGrid > .tensor-grid--padding { color: $text-muted; text-style: dim italic; }
+    TensorGrid > .tensor-grid--dropped { color: $text-muted; text-style: strike; }
     """
 
     values: reactive[Grid] = reactive((), layout=True)
     window: reactive[frozenset[tuple[int, int]]] = reactive(frozenset())  # may include padding cells
     marked: reactive[frozenset[tuple[int, int]]] = reactive(frozenset())
+    dropped: reactive[frozenset[tuple[int, int]]] = reactive(frozenset())  # cells no window reaches
     pad: reactive[int] = reactive(0, layout=True)  # rings of padding cells drawn around the values
     pad_text: reactive[str] = reactive("0", layout=True)
     cursor: reactive[tuple[int, int]] = reactive((0, 0))
@@ -151,6 +154,9 @@ class TensorGrid(Widget, can_focus=True):
         return self.rows + 2 * self.pad
 
     # --- reactive updates ------------------------------------------------------------------
+    def validate_values(self, values: Sequence[Sequence[float]]) -> Grid:
+        return as_grid(values)
+
     def validate_cursor(self, cursor: tuple[int, int]) -> tuple[int, int]:
         row, col = cursor
         return (min(max(row, 0), max(self.rows - 1, 0)), min(max(col, 0), max(self.cols - 1, 0)))
@@ -236,6 +242,9 @@ class TensorGrid(Widget, can_focus=True):
     def watch_marked(self) -> None:
         self.refresh()
 
+    def watch_dropped(self) -> None:
+        self.refresh()
+
     def _heat(self, value: float, scale: float, base: Color) -> Style:
         theme = self.app.current_theme
         hue = Color.parse(theme.primary if value >= 0 else (theme.error or theme.primary))
@@ -273,6 +282,9 @@ class TensorGrid(Widget, can_focus=True):
             style, text = self.get_component_rich_style("tensor-grid--padding"), self.pad_text
         left, right = " ", " "
         at_cursor = inside and (row, col) == self.cursor and self.has_focus
+        if (row, col) in self.dropped:
+            style += self.get_component_rich_style("tensor-grid--dropped", partial=True)
+            left = "✗"
         if (row, col) in self.window:
             style += self.get_component_rich_style("tensor-grid--window", partial=True)
             left, right = "‹", "›"

@@ -1,0 +1,154 @@
+"""The arithmetic playground and drill, driven by keys and compared with torch."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from conftest import goto_page, settle, tab_to
+from tutor.course.loader import bundled_folder, load_lesson
+from tutor.widgets.stepper import Stepper
+from tutor.widgets.tensor_grid import TensorGrid
+
+LAB = load_lesson(bundled_folder() / "arithmetic.toml").labs["playground"]
+
+
+def text(app, selector) -> str:
+    return str(app.screen.query_one(selector).render())
+
+
+def torch_shape(spec, shape):
+    module = nn.Conv2d(spec.in_channels, spec.out_channels, spec.kernel_size, stride=spec.stride,
+                       padding=spec.padding, dilation=spec.dilation, groups=spec.groups, bias=spec.bias)
+    return tuple(module(torch.zeros(shape)).shape)
+
+
+async def choose(app, pilot, setting, presses):
+    await tab_to(app, pilot, f"set-{setting}")
+    await pilot.press(*presses)
+    await settle(app, pilot)
+
+
+async def test_every_preset_by_keys_gives_torchs_shape(make_app):
+    app = make_app("arithmetic")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, 0)
+        await tab_to(app, pilot, "set-preset")
+        await pilot.press(*["left"] * 12)  # back to the first preset
+        for preset in LAB.presets:
+            stepper = app.screen.query_one("#set-preset", Stepper)
+            if stepper.value != preset.name:
+                await pilot.press("right")
+                await settle(app, pilot)
+            assert stepper.value == preset.name
+            expected = torch_shape(preset.layer, preset.input_shape)
+            assert f"output {list(expected)}" in text(app, "#arithmetic"), preset.name
+            assert app.screen.query_one("#lab").output.shape == expected
+    assert {p.name: torch_shape(p.layer, p.input_shape)[2:] for p in LAB.presets} == {
+        "no padding, unit stride": (2, 2), "arbitrary padding": (6, 6), "half (same) padding": (5, 5),
+        "full padding": (7, 7), "no padding, strides": (2, 2), "padding, strides": (3, 3),
+        "padding, strides (odd)": (3, 3), "dilation": (3, 3), "CS231n demo": (3, 3)}
+
+
+async def test_settings_formula_parameters_and_dropped_rows(make_app):
+    app = make_app("arithmetic")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, 0)
+        await choose(app, pilot, "padding", ["left"])  # padding 0: 5x5, k3, s2
+        await choose(app, pilot, "height", ["right"])  # H 6: (6 - 2 - 1) / 2 = 1.5, rounded down
+        arithmetic = text(app, "#arithmetic")
+        assert "height: floor((6 + 2×0 - 1×(3 - 1) - 1) / 2) + 1 = 2  (3/2 = 1.5, rounded down)" in arithmetic
+        assert "dropped: input rows [5]" in arithmetic
+        grid = app.screen.query_one("#x-0", TensorGrid)
+        assert {(5, c) for c in range(5)} <= grid.dropped and (4, 0) not in grid.dropped
+        await choose(app, pilot, "bias", ["right"])
+        assert "weight 1 × 1/1 × 3 × 3 = 9, + bias 1 = 10" in text(app, "#arithmetic")
+        assert "sum(p.numel() for p in c.parameters()) = 10" in text(app, "#arithmetic")
+
+
+async def test_dilated_window_has_gaps(make_app):
+    app = make_app("arithmetic")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, 0)
+        await choose(app, pilot, "preset", ["right", "right"])  # "padding, strides (odd)" -> "dilation"
+        assert app.screen.query_one("#set-preset", Stepper).value == "dilation"
+        await pilot.press("n")  # output [0, 0, 0, 1]: taps at columns 1, 3, 5
+        window = app.screen.query_one("#x-0", TensorGrid).window
+        assert window == {(r, c) for r in (0, 2, 4) for c in (1, 3, 5)}
+
+
+@pytest.mark.parametrize("setting,presses,words", [
+    ("groups", ["right"], "divisible by groups"),
+    ("kernel_size", ["right", "right"], "kernel"),
+])
+async def test_rejected_settings_keep_the_last_good_state(make_app, setting, presses, words):
+    app = make_app("arithmetic")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, 0)
+        await choose(app, pilot, "padding", ["left"])
+        await choose(app, pilot, "height", ["left", "left", "left"])  # H 2: no room for a big kernel
+        before = app.screen.query_one("#lab").output.copy()
+        await choose(app, pilot, setting, presses)
+        assert words in text(app, "#lab-status") and "last good settings are kept" in text(app, "#lab-status")
+        assert np.array_equal(app.screen.query_one("#lab").output, before)
+        spec = app.screen.query_one("#lab").tensors.spec
+        assert app.screen.query_one(f"#set-{setting}", Stepper).value == getattr(spec, setting)
+
+
+async def test_same_padding_with_stride_is_refused(make_app):
+    app = make_app("arithmetic")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, 0)
+        await choose(app, pilot, "padding", ["right"] * 3)  # 1 -> 2 -> 3 -> "same", with stride 2
+        assert "padding='same' needs stride 1" in text(app, "#lab-status")
+        await choose(app, pilot, "stride", ["left"])
+        await choose(app, pilot, "padding", ["right"])
+        assert app.screen.query_one("#lab").tensors.spec.padding == "same"
+        assert app.screen.query_one("#lab").output.shape[2:] == (5, 5)
+
+
+async def test_show_code_runs_in_python_and_saves(make_app, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = make_app("arithmetic")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, 0)
+        await choose(app, pilot, "bias", ["right"])
+        output = app.screen.query_one("#lab").output
+        await pilot.press("c")
+        assert type(app.screen).__name__ == "CodeScreen"
+        await pilot.press("w", "w")
+        await pilot.press("escape")
+        assert type(app.screen).__name__ == "LessonScreen"
+    saved = sorted(tmp_path.glob("cnn_tutor_playground*.py"))
+    assert [p.name for p in saved] == ["cnn_tutor_playground-2.py", "cnn_tutor_playground.py"]
+    code = saved[1].read_text() + "\nimport json\nprint(json.dumps(out.flatten().tolist()))\n"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    values = json.loads(run.stdout.strip().splitlines()[-1])
+    assert np.allclose(values, output.flatten(), atol=1e-5)
+
+
+async def test_drill_streak_and_solution(make_app):
+    app = make_app("arithmetic")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, 2)
+        drill = app.screen.query_one("#drill")
+        first = drill.question
+        spec, shape = first.layer, first.input_shape
+        module = nn.Conv2d(spec.in_channels, spec.out_channels, spec.kernel_size, stride=spec.stride,
+                           padding=spec.padding, dilation=spec.dilation, groups=spec.groups, bias=spec.bias)
+        right = (str(list(module(torch.zeros(shape)).shape)) if first.expected.kind == "shape"
+                 else str(sum(p.numel() for p in module.parameters())))
+        await pilot.press(*right, "enter")
+        await settle(app, pilot)
+        assert drill.streak == 1 and drill.question is not first and drill.asked == 2
+        await pilot.press(*"999999", "enter")
+        await settle(app, pilot)
+        assert drill.streak == 0 and drill.best == 1
+        assert "Worked solution" in text(app, "#drill-solution")
+        await pilot.press("ctrl+n")
+        await settle(app, pilot)
+        assert drill.asked == 3
