@@ -1,4 +1,6 @@
+import numpy as np
 import pytest
+from torch import nn
 
 from tutor.app import TutorApp
 from tutor.course.loader import bundled_folder
@@ -40,3 +42,26 @@ async def tab_to(app, pilot, widget_id: str) -> None:
             return
         await pilot.press("tab")
     raise AssertionError(f"Tab never reached #{widget_id}")
+
+
+def grid(app, grid_id: str):
+    """The TensorGrid with this id on the current screen."""
+    from tutor.widgets.tensor_grid import TensorGrid
+
+    return app.screen.query_one(f"#{grid_id}", TensorGrid)
+
+
+def shown(app, grid_id: str) -> np.ndarray:
+    """The numbers a grid shows, as float32."""
+    return np.array(grid(app, grid_id).values, dtype=np.float32)
+
+
+def text(app, selector: str) -> str:
+    """What a Static on the current screen says."""
+    return str(app.screen.query_one(selector).render())
+
+
+def torch_conv(spec) -> nn.Conv2d:
+    """The nn.Conv2d a ConvSpec describes, built here, independently of the engine."""
+    return nn.Conv2d(spec.in_channels, spec.out_channels, spec.kernel_size, stride=spec.stride,
+                     padding=spec.padding, dilation=spec.dilation, groups=spec.groups, bias=spec.bias)

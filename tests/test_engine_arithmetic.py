@@ -9,6 +9,7 @@ import pytest
 import torch
 from torch import nn
 
+from conftest import torch_conv
 from tutor.course.drill import question, random_layer
 from tutor.course.explain import parameter_formula, side_formula
 from tutor.engine import conv, layers
@@ -22,8 +23,7 @@ def random_case(rng: random.Random):
 @pytest.mark.parametrize("seed", range(300))
 def test_formula_shape_and_parameters_equal_torch(seed):
     spec, shape = random_case(random.Random(seed))
-    module = nn.Conv2d(spec.in_channels, spec.out_channels, spec.kernel_size, stride=spec.stride,
-                       padding=spec.padding, dilation=spec.dilation, groups=spec.groups, bias=spec.bias)
+    module = torch_conv(spec)
     out = module(torch.zeros(shape)).shape
     assert layers.output_shape(spec, shape) == tuple(out), f"seed {seed}"
     assert side_formula(spec, shape[2])[1] == out[2] and side_formula(spec, shape[3])[1] == out[3], f"seed {seed}"
@@ -72,8 +72,7 @@ def test_dropped_rows_when_the_stride_does_not_divide():
 def test_drill_answers_are_torchs(seed):
     asked = question(random.Random(seed))
     spec, shape = asked.layer, asked.input_shape
-    module = nn.Conv2d(spec.in_channels, spec.out_channels, spec.kernel_size, stride=spec.stride,
-                       padding=spec.padding, dilation=spec.dilation, groups=spec.groups, bias=spec.bias)
+    module = torch_conv(spec)
     if asked.expected.kind == "shape":
         assert asked.expected.value == tuple(module(torch.zeros(shape)).shape), f"seed {seed}"
     else:

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import goto_page, tab_to
+from conftest import goto_page, grid, shown, tab_to
 from tutor.widgets.tensor_grid import TensorGrid
 
 LAB_PAGE = 3  # "Under the hood, live": every part shown
@@ -28,12 +28,8 @@ async def open_lab(app, pilot):
     return app.screen.query_one("#lab")
 
 
-def grid(app, grid_id) -> TensorGrid:
-    return app.screen.query_one(f"#{grid_id}", TensorGrid)
 
 
-def shown(app, grid_id) -> np.ndarray:
-    return np.array(grid(app, grid_id).values, dtype=np.float32)
 
 
 def steps_text(app) -> str:

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import goto_page, settle, tab_to
+from conftest import goto_page, settle, tab_to, text, torch_conv
 from tutor.course.loader import bundled_folder, load_lesson
 from tutor.widgets.stepper import Stepper
 from tutor.widgets.tensor_grid import TensorGrid
@@ -17,13 +17,10 @@ from tutor.widgets.tensor_grid import TensorGrid
 LAB = load_lesson(bundled_folder() / "arithmetic.toml").labs["playground"]
 
 
-def text(app, selector) -> str:
-    return str(app.screen.query_one(selector).render())
 
 
 def torch_shape(spec, shape):
-    module = nn.Conv2d(spec.in_channels, spec.out_channels, spec.kernel_size, stride=spec.stride,
-                       padding=spec.padding, dilation=spec.dilation, groups=spec.groups, bias=spec.bias)
+    module = torch_conv(spec)
     return tuple(module(torch.zeros(shape)).shape)
 
 
@@ -138,8 +135,7 @@ async def test_drill_streak_and_solution(make_app):
         drill = app.screen.query_one("#drill")
         first = drill.question
         spec, shape = first.layer, first.input_shape
-        module = nn.Conv2d(spec.in_channels, spec.out_channels, spec.kernel_size, stride=spec.stride,
-                           padding=spec.padding, dilation=spec.dilation, groups=spec.groups, bias=spec.bias)
+        module = torch_conv(spec)
         right = (str(list(module(torch.zeros(shape)).shape)) if first.expected.kind == "shape"
                  else str(sum(p.numel() for p in module.parameters())))
         await pilot.press(*right, "enter")

@@ -4,7 +4,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from conftest import goto_page, tab_to
+from conftest import goto_page, grid, shown, tab_to, text
 from tutor.widgets.stepper import Stepper
 from tutor.widgets.tensor_grid import TensorGrid
 
@@ -12,16 +12,10 @@ X = torch.tensor([[[[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]]]], d
 SETTINGS_PAGE, GRADIENT_PAGE, CONV_PAGE = 2, 3, 4
 
 
-def shown(app, grid_id) -> np.ndarray:
-    return np.array(app.screen.query_one(f"#{grid_id}", TensorGrid).values, dtype=np.float32)
 
 
-def grid(app, grid_id) -> TensorGrid:
-    return app.screen.query_one(f"#{grid_id}", TensorGrid)
 
 
-def text(app, selector) -> str:
-    return str(app.screen.query_one(selector).render())
 
 
 async def test_classic_example_is_what_maxpool2d_gives(make_app):

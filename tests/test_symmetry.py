@@ -4,7 +4,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from conftest import goto_page, settle, tab_to
+from conftest import goto_page, settle, shown, tab_to, text
 from tutor.course.labs import trainer
 from tutor.course.loader import bundled_folder, load_lesson
 from tutor.engine.presets import PRESETS
@@ -19,12 +19,8 @@ def maps_of(kernels) -> torch.Tensor:
     return F.conv2d(IMAGE[None, None], weight, padding=1)[0]
 
 
-def shown(app, grid_id) -> np.ndarray:
-    return np.array(app.screen.query_one(f"#{grid_id}", TensorGrid).values, dtype=np.float32)
 
 
-def text(app, selector) -> str:
-    return str(app.screen.query_one(selector).render())
 
 
 async def test_feature_maps_equal_kernels_and_reset(make_app):
