@@ -4,10 +4,8 @@ without extra packages: the seed is printed when a case fails, so it can be repl
 import itertools
 import random
 
-import numpy as np
 import pytest
 import torch
-from torch import nn
 
 from conftest import torch_conv
 from tutor.course.drill import question, random_layer

@@ -6,7 +6,6 @@ import torch
 from torch import nn
 
 from conftest import goto_page, grid, shown, tab_to
-from tutor.widgets.tensor_grid import TensorGrid
 
 LAB_PAGE = 3  # "Under the hood, live": every part shown
 

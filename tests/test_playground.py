@@ -7,7 +7,6 @@ import sys
 import numpy as np
 import pytest
 import torch
-from torch import nn
 
 from conftest import goto_page, settle, tab_to, text, torch_conv
 from tutor.course.loader import bundled_folder, load_lesson

@@ -6,7 +6,6 @@ from torch import nn
 
 from conftest import goto_page, grid, shown, tab_to, text
 from tutor.widgets.stepper import Stepper
-from tutor.widgets.tensor_grid import TensorGrid
 
 X = torch.tensor([[[[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]]]], dtype=torch.float32)
 SETTINGS_PAGE, GRADIENT_PAGE, CONV_PAGE = 2, 3, 4

@@ -18,7 +18,7 @@ class ConvTensors:
     weight: Any
     bias: Any | None
 
-    def copy(self) -> "ConvTensors":
+    def copy(self) -> ConvTensors:
         bias = None if self.bias is None else self.bias.copy()
         return ConvTensors(self.spec, self.x.copy(), self.weight.copy(), bias)
 

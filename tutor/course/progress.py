@@ -57,7 +57,7 @@ class Progress:
         return json.dumps(data, indent=1, sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> "Progress":
+    def from_json(cls, text: str) -> Progress:
         """Parse and check the file's data; ``ValueError`` if anything is not as written."""
         data = json.loads(text)
         if not isinstance(data, dict) or data.get("version") != VERSION:

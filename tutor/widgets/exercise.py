@@ -70,12 +70,12 @@ worked solution. Shapes may be written `[1, 3, 3, 3]`, `(1,3,3,3)`, `1x3x3x3` or
     class Changed(Message):
         """The learner answered, took a hint or revealed the solution."""
 
-        def __init__(self, card: "ExerciseCard") -> None:
+        def __init__(self, card: ExerciseCard) -> None:
             super().__init__()
             self.card = card
 
         @property
-        def control(self) -> "ExerciseCard":
+        def control(self) -> ExerciseCard:
             return self.card
 
     def __init__(self, exercise: Exercise, labs: dict[str, Lab], record: ExerciseRecord | None = None) -> None:

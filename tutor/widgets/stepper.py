@@ -33,12 +33,12 @@ class Stepper(Widget, can_focus=True):
     value: reactive[Any] = reactive(None)
 
     class Changed(Message):
-        def __init__(self, stepper: "Stepper", value: Any, previous: Any) -> None:
+        def __init__(self, stepper: Stepper, value: Any, previous: Any) -> None:
             super().__init__()
             self.stepper, self.value, self.previous = stepper, value, previous
 
         @property
-        def control(self) -> "Stepper":
+        def control(self) -> Stepper:
             return self.stepper
 
     def __init__(self, label: str, choices: Sequence[Any], value: Any, *, names: Sequence[str] | None = None,

@@ -85,32 +85,32 @@ class TensorGrid(Widget, can_focus=True):
     class CellEdited(Message):
         """The learner committed a valid new value to a cell."""
 
-        def __init__(self, grid: "TensorGrid", row: int, col: int, value: float) -> None:
+        def __init__(self, grid: TensorGrid, row: int, col: int, value: float) -> None:
             super().__init__()
             self.grid, self.row, self.col, self.value = grid, row, col, value
 
         @property
-        def control(self) -> "TensorGrid":
+        def control(self) -> TensorGrid:
             return self.grid
 
     class EditRejected(Message):
         """The learner typed something that is not a usable value; the cell kept its value."""
 
-        def __init__(self, grid: "TensorGrid", reason: str) -> None:
+        def __init__(self, grid: TensorGrid, reason: str) -> None:
             super().__init__()
             self.grid, self.reason = grid, reason
 
         @property
-        def control(self) -> "TensorGrid":
+        def control(self) -> TensorGrid:
             return self.grid
 
     class CursorMoved(Message):
-        def __init__(self, grid: "TensorGrid", row: int, col: int) -> None:
+        def __init__(self, grid: TensorGrid, row: int, col: int) -> None:
             super().__init__()
             self.grid, self.row, self.col = grid, row, col
 
         @property
-        def control(self) -> "TensorGrid":
+        def control(self) -> TensorGrid:
             return self.grid
 
     def __init__(
