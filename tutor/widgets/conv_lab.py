@@ -290,8 +290,5 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
             else:
                 grid.window = frozenset()
         value = format_number(float(self.output[0, o, r, c]))
-        lines = [f"output[0, {o}, {r}, {c}] = {value}   (from nn.Conv2d; unrolled below with torch)"]
-        lines += unrolled_lines(unrolled)
-        steps = self.query_one("#steps", Static)
-        steps.update("\n".join(lines))
-        steps.border_title = self.step_title()
+        lines = [f"output[0, {o}, {r}, {c}] = {value}   (nn.Conv2d; {self.step_title()})", *unrolled_lines(unrolled)]
+        self.query_one("#steps", Static).update("\n".join(lines))

@@ -37,7 +37,7 @@ class Lab(Vertical):
     Lab #lab-status { height: auto; min-height: 1; }
     Lab #lab-body { height: auto; }
     Lab #lab-status.-error { color: $error; text-style: bold; }
-    Lab #steps { height: auto; margin-top: 1; padding: 0 1; border: round $panel-lighten-2; }
+    Lab #steps { width: auto; height: auto; margin-top: 1; padding: 0 1; background: $boost; }
     """
 
     PLAY_SECONDS = 0.8
@@ -180,4 +180,4 @@ class Lab(Vertical):
 
     def step_title(self) -> str:
         channels, rows, cols = self.output_shape
-        return f"Step {self.flat(self.step) + 1} of {channels * rows * cols}: n / p / Space"
+        return f"step {self.flat(self.step) + 1} of {channels * rows * cols}: n / p / Space"

@@ -174,7 +174,5 @@ step the window, **Space** plays, **r** restores the lesson's values.
                 grid.window = frozenset({(r, q)}) if mine else frozenset()
                 if mine:
                     grid.cursor = (r, q)
-        lines = [f"output[0, {c}, {r}, {q}] = {format_number(cell.value)}   (from nn.{self.pool.module_name})"]
-        steps = self.query_one("#steps", Static)
-        steps.update("\n".join(lines + pool_lines(self.pool, cell)))
-        steps.border_title = self.step_title()
+        header = f"output[0, {c}, {r}, {q}] = {format_number(cell.value)}   (nn.{self.pool.module_name}; {self.step_title()})"
+        self.query_one("#steps", Static).update("\n".join([header, *pool_lines(self.pool, cell)]))

@@ -15,7 +15,7 @@ from rich.style import Style
 from textual import events
 from textual.binding import Binding
 from textual.color import Color
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
@@ -74,13 +74,14 @@ class TensorGrid(Widget, can_focus=True):
     """
 
     values: reactive[Grid] = reactive((), layout=True)
-    window: reactive[frozenset[tuple[int, int]]] = reactive(frozenset())  # may include padding cells
-    marked: reactive[frozenset[tuple[int, int]]] = reactive(frozenset())
-    dropped: reactive[frozenset[tuple[int, int]]] = reactive(frozenset())  # cells no window reaches
+    # Highlights repaint only the rows they change (see _refresh_rows): a step redraws little.
+    window: reactive[frozenset[tuple[int, int]]] = reactive(frozenset(), repaint=False)  # may include padding
+    marked: reactive[frozenset[tuple[int, int]]] = reactive(frozenset(), repaint=False)
+    dropped: reactive[frozenset[tuple[int, int]]] = reactive(frozenset(), repaint=False)  # no window reaches
     pad: reactive[int] = reactive(0, layout=True)  # rings of padding cells drawn around the values
     pad_text: reactive[str] = reactive("0", layout=True)
-    cursor: reactive[tuple[int, int]] = reactive((0, 0))
-    editing: reactive[str | None] = reactive(None)
+    cursor: reactive[tuple[int, int]] = reactive((0, 0), repaint=False)
+    editing: reactive[str | None] = reactive(None, repaint=False)
 
     class CellEdited(Message):
         """The learner committed a valid new value to a cell."""
@@ -165,9 +166,16 @@ class TensorGrid(Widget, can_focus=True):
         self.cursor = self.validate_cursor(self.cursor)
         self._show_cursor_value()
 
-    def watch_cursor(self, cursor: tuple[int, int]) -> None:
+    def watch_cursor(self, old: tuple[int, int], cursor: tuple[int, int]) -> None:
         self.post_message(self.CursorMoved(self, *cursor))
         self._show_cursor_value()
+        self._refresh_rows({old, cursor})
+
+    def _refresh_rows(self, cells) -> None:
+        """Repaint just the grid rows that hold ``cells`` (row, col; padding rows included)."""
+        gutter, width = self.styles.gutter, self.content_size.width
+        for row in {row for row, _ in cells}:
+            self.refresh(Region(gutter.left, gutter.top + row + self.pad, width, 1))
 
     def _show_cursor_value(self) -> None:
         """A heat map hides its numbers: the exact value under the cursor goes under the grid."""
@@ -234,16 +242,16 @@ class TensorGrid(Widget, can_focus=True):
 
     # --- drawing -----------------------------------------------------------------------------
     def watch_editing(self) -> None:
-        self.refresh()
+        self._refresh_rows({self.cursor})
 
-    def watch_window(self) -> None:
-        self.refresh()
+    def watch_window(self, old: frozenset, new: frozenset) -> None:
+        self._refresh_rows(old ^ new)
 
-    def watch_marked(self) -> None:
-        self.refresh()
+    def watch_marked(self, old: frozenset, new: frozenset) -> None:
+        self._refresh_rows(old ^ new)
 
-    def watch_dropped(self) -> None:
-        self.refresh()
+    def watch_dropped(self, old: frozenset, new: frozenset) -> None:
+        self._refresh_rows(old ^ new)
 
     def _heat(self, value: float, scale: float, base: Color) -> Style:
         theme = self.app.current_theme
