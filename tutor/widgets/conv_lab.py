@@ -17,7 +17,7 @@ from tutor.course.explain import parameter_formula, shape_text, side_formula, un
 from tutor.course.labs import ConvTensors, conv_tensors
 from tutor.course.model import ConvLab as ConvLabSpec
 from tutor.numbers import format_number
-from tutor.widgets.lab import Lab, address
+from tutor.widgets.lab import Lab, address, set_text
 from tutor.widgets.stepper import Stepper
 from tutor.widgets.tensor_grid import TensorGrid
 
@@ -291,4 +291,4 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
                 grid.window = frozenset()
         value = format_number(float(self.output[0, o, r, c]))
         lines = [f"output[0, {o}, {r}, {c}] = {value}   (nn.Conv2d; {self.step_title()})", *unrolled_lines(unrolled)]
-        self.query_one("#steps", Static).update("\n".join(lines))
+        set_text(self.query_one("#steps", Static), "\n".join(lines))

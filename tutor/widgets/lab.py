@@ -24,6 +24,22 @@ def address(grid: TensorGrid) -> tuple[str, tuple[int, ...]]:
     return kind, tuple(int(i) for i in index)
 
 
+def _footprint(static: Static, text: str) -> tuple[int, int]:
+    """(rows, widest row) that ``text`` takes in ``static``, wrapped at its width."""
+    width = max(static.content_size.width, 1)
+    rows = [len(line) for line in text.splitlines() or [""]]
+    return sum(-(-n // width) or 1 for n in rows), max(rows)
+
+
+def set_text(static: Static, text: str) -> None:
+    """Update a Static, asking for a layout pass only when the text's footprint changes: a
+    layout of the whole page costs more than the repaint, and a key press must fit a frame."""
+    old = getattr(static, "_tutor_text", None)
+    same = old is not None and _footprint(static, old) == _footprint(static, text)
+    static._tutor_text = text
+    static.update(text, layout=not same)
+
+
 class Lab(Vertical):
     """Base of the labs. Subclasses build their state in ``build`` (a worker thread: torch),
     lay it out in ``parts``, and show the selected output cell in ``show_step``."""
@@ -129,7 +145,7 @@ class Lab(Vertical):
 
     def say(self, text: str, error: bool = False) -> None:
         status = self.query_one("#lab-status", Static)
-        status.update(text)
+        set_text(status, text)
         status.set_class(error, "-error")
 
     # --- keys (bound by the lesson screen) ---------------------------------------------------------

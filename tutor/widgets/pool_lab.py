@@ -15,7 +15,7 @@ from tutor.course.labs import pool_input
 from tutor.course.model import PoolLab as PoolLabSpec
 from tutor.engine.spec import PoolSpec
 from tutor.numbers import format_number
-from tutor.widgets.lab import Lab, address
+from tutor.widgets.lab import Lab, address, set_text
 from tutor.widgets.stepper import Stepper
 from tutor.widgets.tensor_grid import TensorGrid
 
@@ -175,4 +175,4 @@ step the window, **Space** plays, **r** restores the lesson's values.
                 if mine:
                     grid.cursor = (r, q)
         header = f"output[0, {c}, {r}, {q}] = {format_number(cell.value)}   (nn.{self.pool.module_name}; {self.step_title()})"
-        self.query_one("#steps", Static).update("\n".join([header, *pool_lines(self.pool, cell)]))
+        set_text(self.query_one("#steps", Static), "\n".join([header, *pool_lines(self.pool, cell)]))

@@ -73,7 +73,7 @@ class TensorGrid(Widget, can_focus=True):
     TensorGrid > .tensor-grid--dropped { color: $text-muted; text-style: strike; }
     """
 
-    values: reactive[Grid] = reactive((), layout=True)
+    values: reactive[Grid] = reactive(())  # a new size asks for a layout in watch_values
     # Highlights repaint only the rows they change (see _refresh_rows): a step redraws little.
     window: reactive[frozenset[tuple[int, int]]] = reactive(frozenset(), repaint=False)  # may include padding
     marked: reactive[frozenset[tuple[int, int]]] = reactive(frozenset(), repaint=False)
@@ -141,9 +141,12 @@ class TensorGrid(Widget, can_focus=True):
 
     @property
     def cell_width(self) -> int:
+        return self._width_of(self.values)
+
+    def _width_of(self, values: Grid) -> int:
         if self.compact:
             return 2  # two shade characters
-        widest = max((len(format_number(v)) for row in self.values for v in row), default=1)
+        widest = max((len(format_number(v)) for row in values for v in row), default=1)
         if self.pad:
             widest = max(widest, len(self.pad_text))
         return max(widest, 3) + 2  # a space (or bracket) either side
@@ -162,7 +165,10 @@ class TensorGrid(Widget, can_focus=True):
         row, col = cursor
         return (min(max(row, 0), max(self.rows - 1, 0)), min(max(col, 0), max(self.cols - 1, 0)))
 
-    def watch_values(self) -> None:
+    def watch_values(self, old: Grid, new: Grid) -> None:
+        # A layout pass costs more than the repaint: only ask for one when the grid's size changes.
+        if (len(old), len(old[0]) if old else 0, self._width_of(old)) != (len(new), self.cols, self.cell_width):
+            self.refresh(layout=True)
         self.cursor = self.validate_cursor(self.cursor)
         self._show_cursor_value()
 

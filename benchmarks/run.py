@@ -1,0 +1,183 @@
+"""Outside-in performance of cnn-tutor in a real pseudo-terminal (120x40), beside a minimal
+Textual app measured in the same run, so the figures read as ratios on a noisy machine.
+
+    python benchmarks/run.py [--presses 60] [--runs 3]
+
+Measures: process start to the first full screen (cnn-tutor and a minimal app), to the
+convolution lab computed; key press to the end of the frame it causes (median and p95, for the
+step key `n` and for a committed cell edit); bytes written to the terminal per key press;
+resident memory after visiting every lesson; and `python -c "import torch"`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import pty
+import re
+import select
+import signal
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+
+ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[A-Za-z~]|\x1b[()][A-Z0-9]|\x1b[>=]|\x1b\][^\x07]*\x07")
+MINIMAL_APP = """
+from textual.app import App
+from textual.widgets import Footer, Header, Static
+class Minimal(App):
+    def compose(self):
+        yield Header(); yield Static("minimal app ready"); yield Footer()
+Minimal().run()
+"""
+TUTOR = [sys.executable, "-m", "tutor"]
+KEYS = {"pagedown": b"\x1b[6~", "tab": b"\t", "enter": b"\r", "escape": b"\x1b", "down": b"\x1b[B", "home": b"\x1b[H"}
+QUIET = 0.03  # no output for this long: the frame is over
+
+
+class Terminal:
+    """A program running in a 120x40 pseudo-terminal, with the time each output chunk arrived."""
+
+    def __init__(self, argv: list[str], home: str) -> None:
+        self.start = time.perf_counter()
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            os.environ.update(TERM="xterm-256color", CNN_TUTOR_HOME=home)
+            os.execvp(argv[0], argv)
+        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        self.screen = b""
+
+    def read(self, timeout: float) -> tuple[bytes, float | None]:
+        """Everything written until ``timeout`` of silence; and when the last byte arrived."""
+        out, last = b"", None
+        while True:
+            ready, _, _ = select.select([self.fd], [], [], timeout)
+            if not ready:
+                return out, last
+            try:
+                chunk = os.read(self.fd, 1 << 16)
+            except OSError:
+                return out, last
+            out, last = out + chunk, time.perf_counter()
+            self.screen += chunk
+
+    def wait_for(self, text: str, limit: float = 30.0) -> float:
+        """Seconds from start until ``text`` has appeared on screen."""
+        deadline = time.perf_counter() + limit
+        while time.perf_counter() < deadline:
+            _, last = self.read(0.01)
+            if text in ANSI.sub(b"", self.screen).decode("utf-8", "replace"):
+                return (last or time.perf_counter()) - self.start
+        raise TimeoutError(f"{text!r} never appeared")
+
+    def press(self, key: str, settle: float = QUIET) -> tuple[float, int]:
+        """Send a key; (seconds to the end of the frame it caused, bytes written)."""
+        self.read(QUIET)  # let anything pending finish first
+        sent = time.perf_counter()
+        os.write(self.fd, KEYS.get(key, key.encode()))
+        out, last = self.read(settle)
+        return ((last - sent) if last else float("nan")), len(out)
+
+    def rss_mb(self) -> float:
+        with open(f"/proc/{self.pid}/status") as status:
+            kb = next(int(line.split()[1]) for line in status if line.startswith("VmRSS"))
+        return kb / 1024
+
+    def close(self) -> None:
+        os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        os.close(self.fd)
+
+
+def startup(runs: int, home: str) -> dict[str, list[float]]:
+    times = {"first screen": [], "lab computed": [], "minimal first screen": [], "import torch": []}
+    for _ in range(runs):
+        term = Terminal([*TUTOR, "--lesson", "convolution"], home)
+        times["first screen"].append(term.wait_for("PgDn"))
+        times["lab computed"].append(term.wait_for("channel 0"))
+        term.close()
+        term = Terminal([sys.executable, "-c", MINIMAL_APP], home)
+        times["minimal first screen"].append(term.wait_for("minimal app ready"))
+        term.close()
+        began = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import torch"], check=True)
+        times["import torch"].append(time.perf_counter() - began)
+    return times
+
+
+def keys(presses: int, home: str) -> dict[str, list[float]]:
+    term = Terminal([*TUTOR, "--lesson", "convolution"], home)
+    term.wait_for("channel 0")
+    for _ in range(3):
+        term.press("pagedown", settle=0.3)
+    term.wait_for("-10.25")
+    results = {"step ms": [], "step bytes": [], "edit ms": [], "edit bytes": []}
+    for _ in range(presses):
+        seconds, size = term.press("n")
+        results["step ms"].append(seconds * 1000)
+        results["step bytes"].append(size)
+    for _ in range(4):  # to the input grid's channel 1, then to kernel (0, 0)
+        term.press("tab")
+    for number in range(presses):
+        term.press(str(number % 9 + 1))
+        seconds, size = term.press("enter")
+        results["edit ms"].append(seconds * 1000)
+        results["edit bytes"].append(size)
+    term.close()
+    return results
+
+
+def memory(home: str) -> float:
+    """RSS after opening every lesson and turning through all its pages."""
+    term = Terminal(TUTOR, home)
+    term.wait_for("Convolution")
+    for index in range(4):
+        term.press("home", settle=0.2)
+        for _ in range(index):
+            term.press("down", settle=0.1)
+        term.press("enter", settle=1.5)
+        for _ in range(7):
+            term.press("pagedown", settle=0.6)
+        term.press("escape", settle=0.3)
+    mb = term.rss_mb()
+    term.close()
+    return mb
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--presses", type=int, default=60)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as home:
+        times = startup(args.runs, home)
+        pressed = keys(args.presses, home)
+        rss = memory(home)
+
+    def median_ms(values):
+        return f"{statistics.median(values) * 1000:6.0f} ms"
+
+    def p95(values):
+        return sorted(values)[max(0, int(len(values) * 0.95) - 1)]
+
+    first, minimal = statistics.median(times["first screen"]), statistics.median(times["minimal first screen"])
+    print(f"start-up (median of {args.runs} runs, 120x40 pty)")
+    print(f"  cnn-tutor first full screen      {median_ms(times['first screen'])}   ({first / minimal:.1f}x minimal)")
+    print(f"  minimal Textual app first screen {median_ms(times['minimal first screen'])}")
+    print(f"  convolution lab computed         {median_ms(times['lab computed'])}")
+    print(f"  python -c 'import torch'         {median_ms(times['import torch'])}")
+    print(f"key press to end of frame ({args.presses} presses each)")
+    for name in ("step", "edit"):
+        ms, size = pressed[f"{name} ms"], pressed[f"{name} bytes"]
+        print(f"  {name:<5} median {statistics.median(ms):5.1f} ms   p95 {p95(ms):5.1f} ms   "
+              f"bytes median {statistics.median(size):6.0f}   p95 {p95(size):6.0f}")
+    print(f"resident memory after visiting every lesson: {rss:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
