@@ -37,7 +37,7 @@ Minimal().run()
 """
 TUTOR = [sys.executable, "-m", "tutor"]
 KEYS = {"pagedown": b"\x1b[6~", "tab": b"\t", "enter": b"\r", "escape": b"\x1b", "down": b"\x1b[B", "home": b"\x1b[H"}
-QUIET = 0.03  # no output for this long: the frame is over
+QUIET = 0.1  # no output for this long: the frames a key caused are over
 
 
 class Terminal:

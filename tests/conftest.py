@@ -65,3 +65,15 @@ def torch_conv(spec) -> nn.Conv2d:
     """The nn.Conv2d a ConvSpec describes, built here, independently of the engine."""
     return nn.Conv2d(spec.in_channels, spec.out_channels, spec.kernel_size, stride=spec.stride,
                      padding=spec.padding, dilation=spec.dilation, groups=spec.groups, bias=spec.bias)
+
+
+def screen_text(app) -> list[str]:
+    """The screen as the terminal shows it, one string a row: rendered through Textual's own
+    compositor (its line caches included), read back from its SVG screenshot."""
+    import html
+    import re
+
+    rows: dict[float, list[str]] = {}
+    for y, body in re.findall(r'<text [^>]*?y="([\d.]+)"[^>]*>(.*?)</text>', app.export_screenshot()):
+        rows.setdefault(float(y), []).append(html.unescape(re.sub(r"<[^>]+>", "", body)))
+    return ["".join(parts).replace("\xa0", " ") for _, parts in sorted(rows.items())]

@@ -111,13 +111,31 @@ def test_python_m_tutor_runs():
     assert result.returncode == 0 and "convolution" in result.stdout
 
 
-async def test_a_tiny_terminal_does_not_crash(make_app):
+async def test_a_tiny_terminal_is_told_its_size_and_recovers(make_app):
     app = make_app("convolution")
-    async with app.run_test(size=(20, 8)) as pilot:
+    async with app.run_test(size=(120, 40)) as pilot:
         await goto_page(app, pilot, 3)
-        await pilot.press("n", "tab", "tab", "5", "enter", "question_mark", "escape", "pagedown")
-        await settle(app, pilot)
-        assert app.screen.page_index == 4
-        await pilot.press(*"210", "enter")
-        await settle(app, pilot)
-        assert app.screen.query_one("ExerciseCard").status == "correct"
+        await pilot.press("n")
+        await pilot.resize_terminal(20, 8)
+        await pilot.pause()
+        assert type(app.screen).__name__ == "TooSmallScreen"
+        assert "needs at least 50×15" in str(app.screen.query_one("#too-small").render())
+        assert "This terminal is 20×8" in str(app.screen.query_one("#too-small").render())
+        await pilot.press("n", "tab", "5", "enter", "pagedown")  # nothing happens behind the message
+        await pilot.resize_terminal(30, 10)
+        await pilot.pause()
+        assert "This terminal is 30×10" in str(app.screen.query_one("#too-small").render())
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert type(app.screen).__name__ == "LessonScreen" and app.screen.page_index == 3
+        assert str(app.screen.query_one("#steps").render()).startswith("output[0, 0, 0, 1]")
+
+
+async def test_starting_in_a_tiny_terminal(make_app):
+    app = make_app()
+    async with app.run_test(size=(30, 8)) as pilot:
+        await pilot.pause()
+        assert type(app.screen).__name__ == "TooSmallScreen"
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running

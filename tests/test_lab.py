@@ -5,7 +5,8 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import goto_page, grid, shown, tab_to
+from conftest import goto_page, grid, screen_text, shown, tab_to
+from tutor.numbers import format_number
 
 LAB_PAGE = 3  # "Under the hood, live": every part shown
 
@@ -195,3 +196,19 @@ async def test_space_plays_and_pauses(make_app):
         paused_at = steps_text(app)
         await pilot.pause(lab.PLAY_SECONDS * 2)
         assert steps_text(app) == paused_at
+
+
+async def test_the_screen_shows_only_the_current_window(make_app):
+    """Rows are repainted one by one as the window moves: no stale highlight may stay behind."""
+    app = make_app("convolution")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_lab(app, pilot)
+        for flat in range(28):
+            await pilot.pause()
+            screen = "\n".join(line for line in screen_text(app) if "│" in line)  # grid rows only
+            # 4 window cells in each input channel, both kernels of the output channel, one output cell
+            assert screen.count("‹") == 4 * 2 + 4 * 2 + 1, f"step {flat}"
+            o, r, c = flat % 27 // 9, flat % 9 // 3, flat % 3
+            value = format_number(float(notebook_conv()(A)[0, o, r, c]))
+            assert f"‹{value.rjust(6)}›" in screen or f"‹{value}›" in screen.replace(" ", ""), f"step {flat}"
+            await pilot.press("n")

@@ -17,6 +17,7 @@ from tutor.course.progress import ProgressStore
 from tutor.screens.help import HelpScreen, focused_help, key_rows
 from tutor.screens.home import HomeScreen
 from tutor.screens.lesson import LessonScreen
+from tutor.screens.too_small import TooSmallScreen, too_small
 
 
 class TutorApp(App[None]):
@@ -50,8 +51,23 @@ class TutorApp(App[None]):
             self.open_lesson(self.start_lesson)
         elif last and self.lesson(last):
             self.open_lesson(last, self.progress.last_page)  # resume where the learner left off
+        self._fit(self.size.width, self.size.height)
         # After the first frame: importing torch holds the GIL, and would delay the paint.
         self.call_after_refresh(self._warm_up_engine)
+
+    def on_resize(self, event) -> None:
+        self._fit(event.size.width, event.size.height)
+
+    def _fit(self, width: int, height: int) -> None:
+        """Cover the app with a size message while the terminal is too small; uncover it after."""
+        covered = isinstance(self.screen, TooSmallScreen)
+        if too_small(width, height):
+            if covered:
+                self.screen.show(width, height)
+            else:
+                self.push_screen(TooSmallScreen())
+        elif covered:
+            self.pop_screen()
 
     @work(thread=True, group="warm-up")
     def _warm_up_engine(self) -> None:
@@ -89,7 +105,7 @@ class TutorApp(App[None]):
             self.notify(self.store.problem, severity="warning", timeout=15)
 
     def action_help(self) -> None:
-        if isinstance(self.screen, HelpScreen):
+        if isinstance(self.screen, (HelpScreen, TooSmallScreen)):
             return
         title = self.screen.sub_title or self.screen.title or type(self.screen).__name__
         self.push_screen(HelpScreen(str(title), key_rows(self.screen), focused_help(self.screen)))

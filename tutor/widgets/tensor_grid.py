@@ -178,10 +178,11 @@ class TensorGrid(Widget, can_focus=True):
         self._refresh_rows({old, cursor})
 
     def _refresh_rows(self, cells) -> None:
-        """Repaint just the grid rows that hold ``cells`` (row, col; padding rows included)."""
-        gutter, width = self.styles.gutter, self.content_size.width
+        """Repaint just the grid rows that hold ``cells`` (row, col; padding rows included).
+        Regions given to ``refresh`` are relative to the content area (inside the border)."""
+        width = self.content_size.width
         for row in {row for row, _ in cells}:
-            self.refresh(Region(gutter.left, gutter.top + row + self.pad, width, 1))
+            self.refresh(Region(0, row + self.pad, width, 1))
 
     def _show_cursor_value(self) -> None:
         """A heat map hides its numbers: the exact value under the cursor goes under the grid."""
