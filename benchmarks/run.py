@@ -46,10 +46,10 @@ class Terminal:
     def __init__(self, argv: list[str], home: str) -> None:
         self.start = time.perf_counter()
         self.pid, self.fd = pty.fork()
-        if self.pid == 0:
-            os.environ.update(TERM="xterm-256color", CNN_TUTOR_HOME=home)
+        if self.pid == 0:  # the child: size its terminal before the program starts
+            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+            os.environ.update(TERM="xterm-256color", CNN_TUTOR_HOME=home, COLUMNS="120", LINES="40")
             os.execvp(argv[0], argv)
-        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
         self.screen = b""
 
     def read(self, timeout: float) -> tuple[bytes, float | None]:
