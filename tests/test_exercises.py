@@ -130,3 +130,27 @@ async def test_unreadable_answers_are_explained_and_not_counted(make_app, text, 
         assert message in card_text(app, "feedback")
         card = app.screen.query_one("ExerciseCard")
         assert card.status == "unanswered" and card.attempts == 0
+
+
+HOSTILE = ["", "   ", "abc", "nan", "-nan", "inf", "-inf", "1e999", "-0", "0x10", "1_000", "\x07\x1b[2J",
+           "\u202e123", "1\u0301", "٣", "１２", "x" * 10_000, "[1, 3, 3, 3" * 1000, "__import__('os')"]
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_text_is_refused_in_plain_words_or_read_as_a_number(text):
+    from tutor.numbers import NumberError, parse_number
+
+    for exercise_id in ("output-shape", "first-value", "parameter-count"):
+        try:
+            verdict = check(exercise(exercise_id), text)
+        except AnswerError as error:
+            message = str(error)
+            assert message and len(message) < 200 and "\x1b" not in message and "\x07" not in message
+        else:
+            assert not verdict.correct  # read as a (wrong) number or shape, e.g. "-0" or "0x10"
+    try:
+        value = parse_number(text, limit=9999)
+    except NumberError as error:
+        assert len(str(error)) < 200 and "\x1b" not in str(error)
+    else:
+        assert value == 0.0 and str(value) == "0.0"  # "-0" is read as 0, never as -0.0
