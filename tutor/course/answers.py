@@ -101,6 +101,3 @@ def _show(value) -> str:
     if isinstance(value, tuple):
         return "[" + ", ".join(map(str, value)) + "]"
     return format_number(value) if isinstance(value, float) else str(value)
-
-
-

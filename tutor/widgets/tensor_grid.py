@@ -9,6 +9,7 @@ padding cells is drawn around the values, dimmed.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from rich.segment import Segment
 from rich.style import Style
@@ -29,6 +30,12 @@ _EDIT_STARTERS = set("0123456789.-+")
 SHADES = " ░▒▓█"  # a heat map without colour: denser means larger in magnitude
 
 Grid = tuple[tuple[float, ...], ...]
+
+
+@lru_cache(maxsize=32)
+def _parsed(color: str) -> Color:
+    """A theme colour, parsed once rather than once a cell on every repaint."""
+    return Color.parse(color)
 
 
 def as_grid(values: Sequence[Sequence[float]]) -> Grid:
@@ -262,7 +269,7 @@ class TensorGrid(Widget, can_focus=True):
 
     def _heat(self, value: float, scale: float, base: Color) -> Style:
         theme = self.app.current_theme
-        hue = Color.parse(theme.primary if value >= 0 else (theme.error or theme.primary))
+        hue = _parsed(theme.primary if value >= 0 else (theme.error or theme.primary))
         shade = base.blend(hue, 0.12 + 0.6 * min(abs(value) / scale, 1.0) if scale else 0.12)
         return Style(bgcolor=shade.rich_color, color=shade.get_contrast_text(1.0).rich_color)
 
