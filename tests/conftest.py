@@ -1,3 +1,7 @@
+import html
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 from torch import nn
@@ -70,10 +74,57 @@ def torch_conv(spec) -> nn.Conv2d:
 def screen_text(app) -> list[str]:
     """The screen as the terminal shows it, one string a row: rendered through Textual's own
     compositor (its line caches included), read back from its SVG screenshot."""
-    import html
-    import re
+    return svg_text(app.export_screenshot())
 
-    rows: dict[float, list[str]] = {}
-    for y, body in re.findall(r'<text [^>]*?y="([\d.]+)"[^>]*>(.*?)</text>', app.export_screenshot()):
-        rows.setdefault(float(y), []).append(html.unescape(re.sub(r"<[^>]+>", "", body)))
-    return ["".join(parts).replace("\xa0", " ") for _, parts in sorted(rows.items())]
+
+def svg_text(svg: str) -> list[str]:
+    """The rows of text in a Textual SVG screenshot, each piece at its column (12.2 px a cell)."""
+    rows: dict[float, dict[int, str]] = {}
+    for x, y, body in re.findall(r'<text [^>]*?x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>', svg):
+        rows.setdefault(float(y), {})[round(float(x) / 12.2)] = html.unescape(re.sub(r"<[^>]+>", "", body))
+    lines = []
+    for _, pieces in sorted(rows.items()):
+        line = ""
+        for column, piece in sorted(pieces.items()):
+            line = line.ljust(column) + piece
+        lines.append(line.replace("\xa0", " ").rstrip())
+    return lines
+
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--snapshot-update", action="store_true",
+                     help="write the screens the snapshot tests see as the new expected SVGs")
+
+
+@pytest.fixture
+def snapshot(request):
+    """Compare the app's screen, as Textual exports it (SVG), with tests/snapshots/NAME.svg.
+
+    A mismatch reports the rows whose text differs (or that only styles differ) and writes what
+    was seen to tests/snapshots/failed/NAME.svg to open beside the expected one.
+    `pytest --snapshot-update` rewrites the expected files after a deliberate change."""
+    update = request.config.getoption("--snapshot-update")
+
+    def compare(app, name: str) -> None:
+        seen, expected_file = app.export_screenshot(title=name), SNAPSHOTS / f"{name}.svg"
+        if update:
+            SNAPSHOTS.mkdir(exist_ok=True)
+            expected_file.write_text(seen)
+            return
+        if not expected_file.exists():
+            pytest.fail(f"no snapshot {expected_file.name}: run pytest --snapshot-update and look at it")
+        expected = expected_file.read_text()
+        if seen == expected:
+            return
+        failed = SNAPSHOTS / "failed" / expected_file.name
+        failed.parent.mkdir(exist_ok=True)
+        failed.write_text(seen)
+        rows = [f"  row {y}: expected {a!r}\n          seen     {b!r}"
+                for y, (a, b) in enumerate(zip(svg_text(expected), svg_text(seen))) if a != b]
+        pytest.fail(f"{name}: the screen differs from {expected_file.name} (seen: {failed}):\n"
+                    + ("\n".join(rows[:12]) if rows else "  same text, different styles (colours, bold)"))
+
+    return compare

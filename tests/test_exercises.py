@@ -154,3 +154,29 @@ def test_hostile_text_is_refused_in_plain_words_or_read_as_a_number(text):
         assert len(str(error)) < 200 and "\x1b" not in str(error)
     else:
         assert value == 0.0 and str(value) == "0.0"  # "-0" is read as 0, never as -0.0
+
+
+async def test_hostile_text_pasted_into_every_answer_box(make_app):
+    """Pasted, then submitted: a plain-words message, the exercise unanswered, no attempt counted,
+    or (for text that is a number, like "-0") an ordinary wrong answer."""
+    from textual import events
+
+    app = make_app("convolution")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, 2)
+        card = app.screen.query_one("ExerciseCard")
+        for text in HOSTILE:
+            attempts = card.attempts
+            try:
+                check(exercise(card.exercise.id), text)
+                counted = 1
+            except AnswerError:
+                counted = 0
+            await tab_to(app, pilot, "answer")
+            await pilot.press("ctrl+a", "ctrl+k")
+            app.focused.post_message(events.Paste(text))
+            await pilot.press("enter")
+            await settle(app, pilot)
+            feedback = card_text(app, "feedback")
+            assert feedback and "\x1b" not in feedback and card.status != "correct", repr(text)
+            assert card.attempts == attempts + counted, repr(text)

@@ -212,3 +212,36 @@ async def test_the_screen_shows_only_the_current_window(make_app):
             value = format_number(float(notebook_conv()(A)[0, o, r, c]))
             assert f"‹{value.rjust(6)}›" in screen or f"‹{value}›" in screen.replace(" ", ""), f"step {flat}"
             await pilot.press("n")
+
+
+async def test_hostile_text_pasted_into_a_cell_is_refused_or_read_as_a_number(make_app):
+    """Every hostile text, pasted as a terminal pastes it: a number, or a message and no change."""
+    from test_exercises import HOSTILE
+    from textual import events
+
+    from tutor.numbers import NumberError, parse_number
+
+    app = make_app("convolution")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_lab(app, pilot)
+        await tab_to(app, pilot, "w-0-0")
+        cell = grid(app, "w-0-0")
+        for text in HOSTILE:
+            before_w, before_y = shown(app, "w-0-0"), shown(app, "y-0")
+            await pilot.press("enter")
+            cell.post_message(events.Paste(text))
+            await pilot.press("enter")
+            await pilot.pause()
+            status = app.screen.query_one("#lab-status")
+            try:
+                value = parse_number("".join(ch for ch in text if ch.isprintable()), limit=9999)
+            except NumberError:
+                assert status.has_class("-error"), repr(text)
+                assert np.array_equal(shown(app, "w-0-0"), before_w), repr(text)
+                assert np.array_equal(shown(app, "y-0"), before_y), repr(text)
+            else:
+                assert shown(app, "w-0-0")[0, 0] == value, repr(text)
+            assert cell.editing is None
+            assert not any("\x1b" in row or "\x07" in row for row in screen_text(app))
+        await pilot.press("enter", "5", "enter")  # and the cell still takes a number
+        assert shown(app, "w-0-0")[0, 0] == 5

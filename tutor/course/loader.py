@@ -46,6 +46,7 @@ INITS = ("equal", "random")
 POOL_TYPES = {"MaxPool2d": "max", "AvgPool2d": "avg"}
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 _MISSING = object()
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 and C1 controls but tab and newline
 
 
 @dataclass(frozen=True)
@@ -133,10 +134,26 @@ def load_lesson(path: Path) -> Lesson:
     except (tomllib.TOMLDecodeError, RecursionError) as error:
         raise LessonError([_toml_problem(path, error)]) from None
     reader = _Reader(path)
+    _refuse_control_characters(reader, data)
     lesson = _lesson(reader, data)
     if reader.problems:
         raise LessonError(reader.problems)
     return lesson
+
+
+def _refuse_control_characters(r: _Reader, data: dict) -> None:
+    """Lesson text goes to a terminal: a control character (ESC, BEL, CSI...) in it could move
+    the cursor, clear the screen or retitle the window, so any but newline and tab is refused."""
+    pending: list[tuple[str, Any]] = [("", data)]
+    while pending:
+        where, value = pending.pop()
+        if isinstance(value, dict):
+            pending += [(f"{where}.{key}" if where else str(key), item) for key, item in value.items()]
+        elif isinstance(value, list):
+            pending += [(f"{where}[{i + 1}]", item) for i, item in enumerate(value)]
+        elif isinstance(value, str) and (bad := _CONTROL.search(value)):
+            r.problem(where, f"contains the control character U+{ord(bad.group()):04X}: "
+                             "lesson text may not hold terminal control codes")
 
 
 def _toml_problem(path: Path, error: Exception) -> Problem:

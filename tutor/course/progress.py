@@ -62,7 +62,7 @@ class Progress:
         data = json.loads(text)
         if not isinstance(data, dict) or data.get("version") != VERSION:
             raise ValueError("not a cnn-tutor progress file of this version")
-        last = data.get("last") or {}
+        last = _table(data.get("last") or {})
         progress = cls(last_lesson=_optional_str(last.get("lesson")), last_page=_count(last.get("page", 0)))
         for lesson_id, record in _table(data.get("lessons", {})).items():
             lesson = progress.lesson(str(lesson_id))

@@ -243,7 +243,8 @@ class TensorGrid(Widget, can_focus=True):
     def on_paste(self, event: events.Paste) -> None:
         if self.editable:
             event.stop()
-            self.editing = ((self.editing or "") + event.text)[: MAX_CHARS * 4 + 1]
+            printable = "".join(ch for ch in event.text if ch.isprintable())  # no escapes reach the screen
+            self.editing = ((self.editing or "") + printable)[: MAX_CHARS * 4 + 1]
 
     def _commit(self, text: str) -> None:
         self.editing = None

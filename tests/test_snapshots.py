@@ -1,0 +1,39 @@
+"""Snapshots of the screens a learner meets first: the first lab page of every lesson at 120x40
+and at 80x24, the lesson list and the help screen. The expected SVGs are in tests/snapshots/
+(open one in a browser to see the screen); `pytest --snapshot-update` rewrites them after a
+deliberate change. The exported screen has no blinking cursor: it is the screen as composed."""
+
+import pytest
+
+from conftest import goto_page, settle
+from tutor.course.loader import bundled_folder, load_folder
+
+LESSONS, _ = load_folder(bundled_folder())
+FIRST_LAB = {lesson.id: next(i for i, page in enumerate(lesson.pages) if page.lab) for lesson in LESSONS}
+SIZES = {"120x40": (120, 40), "80x24": (80, 24)}
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("lesson", FIRST_LAB)
+async def test_first_lab_page(make_app, snapshot, lesson, size):
+    app = make_app(lesson)
+    async with app.run_test(size=SIZES[size]) as pilot:
+        await goto_page(app, pilot, FIRST_LAB[lesson])
+        snapshot(app, f"{lesson}-{size}")
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_lesson_list(make_app, snapshot, size):
+    app = make_app()
+    async with app.run_test(size=SIZES[size]) as pilot:
+        await settle(app, pilot)
+        snapshot(app, f"lessons-{size}")
+
+
+async def test_help_screen(make_app, snapshot):
+    app = make_app("convolution")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, FIRST_LAB["convolution"])
+        await pilot.press("question_mark")
+        await settle(app, pilot)
+        snapshot(app, "help-120x40")
