@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import screen_text, settle
 from test_lessons import GOOD, problems, write
+
 from tutor.cli import main
 from tutor.course import loader
-from tutor.course.loader import LessonError, load_lesson
+from tutor.course.loader import load_lesson
 from tutor.course.quantities import expected
 
 SMUGGLED = [

@@ -4,8 +4,8 @@ and at 80x24, the lesson list and the help screen. The expected SVGs are in test
 deliberate change. The exported screen has no blinking cursor: it is the screen as composed."""
 
 import pytest
-
 from conftest import goto_page, settle
+
 from tutor.course.loader import bundled_folder, load_folder
 
 LESSONS, _ = load_folder(bundled_folder())
