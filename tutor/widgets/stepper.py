@@ -12,7 +12,7 @@ from textual.widget import Widget
 
 
 class Stepper(Widget, can_focus=True):
-    """``label ◂ value ▸``. The learner's changes are posted as ``Changed``; the owner may put
+    """``label ◂ value ▸`` (``◀ ▶`` when focused). The learner's changes are posted as ``Changed``; the owner may put
     the old value back (by setting ``value``) when it refuses the new one."""
 
     HELP = """
@@ -51,7 +51,8 @@ class Stepper(Widget, can_focus=True):
 
     def render(self) -> str:
         index = self.choices.index(self.value) if self.value in self.choices else 0
-        return f"{self.label} ◂ {self.names[index]} ▸"
+        left, right = ("◀", "▶") if self.has_focus else ("◂", "▸")  # focus shown without colour too
+        return f"{self.label} {left} {self.names[index]} {right}"
 
     def action_change(self, delta: int) -> None:
         index = self.choices.index(self.value) if self.value in self.choices else 0
