@@ -50,3 +50,26 @@ def test_random_init_breaks_symmetry_and_ends_lower():
 def test_edge_target_is_normalised_sobel_magnitude():
     target = symmetry.edge_magnitude(IMAGE)
     assert target.max() == 1.0 and target[0, 0] == 0.0 and target[4, 4] > 0
+
+
+def test_training_is_torch_optim_sgd_step_for_step():
+    """The trainer's update is torch.optim.SGD's, to the bit, for either start and a changed rate."""
+    target = symmetry.edge_magnitude(IMAGE)
+    x, y = torch.from_numpy(IMAGE)[None, None], torch.from_numpy(target)[None, None]
+    for init in ("equal", "random"):
+        trainer = symmetry.Trainer(IMAGE, target, init, seed=3, lr=0.1)
+        net = nn.Sequential(nn.Conv2d(1, 3, 3, padding=1), nn.ReLU(), nn.Conv2d(3, 1, 1))
+        net.load_state_dict(trainer.net.state_dict())
+        optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+        for step in range(60):
+            if step == 30:
+                trainer.set_lr(0.5)
+                optimizer.param_groups[0]["lr"] = 0.5
+            snap = trainer.step()
+            optimizer.zero_grad()
+            loss = F.mse_loss(net(x), y)
+            loss.backward()
+            optimizer.step()
+            assert snap.losses[-1] == float(loss)
+        for mine, theirs in zip(trainer.net.parameters(), net.parameters()):
+            assert torch.equal(mine, theirs)

@@ -7,10 +7,18 @@ import pytest
 from conftest import goto_page, settle
 
 from tutor.course.loader import bundled_folder, load_folder
+from tutor.widgets.prose import COLOUR_AFTER
 
 LESSONS, _ = load_folder(bundled_folder())
 FIRST_LAB = {lesson.id: next(i for i, page in enumerate(lesson.pages) if page.lab) for lesson in LESSONS}
 SIZES = {"120x40": (120, 40), "80x24": (80, 24)}
+
+
+async def still(app, pilot) -> None:
+    """Workers done and code blocks coloured (that waits for the first paint): a fixed screen."""
+    await settle(app, pilot)
+    await pilot.pause(COLOUR_AFTER + 0.2)
+    await pilot.pause()
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -19,6 +27,7 @@ async def test_first_lab_page(make_app, snapshot, lesson, size):
     app = make_app(lesson)
     async with app.run_test(size=SIZES[size]) as pilot:
         await goto_page(app, pilot, FIRST_LAB[lesson])
+        await still(app, pilot)
         snapshot(app, f"{lesson}-{size}")
 
 
@@ -26,7 +35,7 @@ async def test_first_lab_page(make_app, snapshot, lesson, size):
 async def test_lesson_list(make_app, snapshot, size):
     app = make_app()
     async with app.run_test(size=SIZES[size]) as pilot:
-        await settle(app, pilot)
+        await still(app, pilot)
         snapshot(app, f"lessons-{size}")
 
 
@@ -35,5 +44,5 @@ async def test_help_screen(make_app, snapshot):
     async with app.run_test(size=(120, 40)) as pilot:
         await goto_page(app, pilot, FIRST_LAB["convolution"])
         await pilot.press("question_mark")
-        await settle(app, pilot)
+        await still(app, pilot)
         snapshot(app, "help-120x40")

@@ -43,7 +43,6 @@ class TutorApp(App[None]):
         self.progress, self.progress_problem = self.store.load()
 
     def on_mount(self) -> None:
-        self.push_screen(HomeScreen(self.lessons, self.errors))
         if self.progress_problem:
             self.notify(self.progress_problem, severity="warning", timeout=15)
         last = self.progress.last_lesson
@@ -51,6 +50,8 @@ class TutorApp(App[None]):
             self.open_lesson(self.start_lesson)
         elif last and self.lesson(last):
             self.open_lesson(last, self.progress.last_page)  # resume where the learner left off
+        else:
+            self.show_lessons()
         self._fit(self.size.width, self.size.height)
         # After the first frame: importing torch holds the GIL, and would delay the paint.
         self.call_after_refresh(self._warm_up_engine)
@@ -82,9 +83,19 @@ class TutorApp(App[None]):
         if lesson is None:
             self.notify(f"There is no lesson {lesson_id!r}.", severity="error")
             return
-        if isinstance(self.screen, LessonScreen):
-            self.pop_screen()  # one lesson at a time: Esc always leads back to the list
-        self.push_screen(LessonScreen(lesson, page))
+        self._show(LessonScreen(lesson, page))
+
+    def show_lessons(self, highlight: str | None = None) -> None:
+        """The lesson list, with ``highlight`` (the lesson just left) selected."""
+        self._show(HomeScreen(self.lessons, self.errors, highlight))
+
+    def _show(self, screen: HomeScreen | LessonScreen) -> None:
+        """One main screen at a time, the list or a lesson, built when shown: a lesson opened
+        from the command line paints without first composing a list nobody sees."""
+        if isinstance(self.screen, (HomeScreen, LessonScreen)):
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
 
     # --- progress: every change is saved at once -------------------------------------------------
     def page_opened(self, lesson_id: str, page: int, summary: bool) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from rich.table import Table
 from rich import box
+from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
+
+from tutor.widgets.prose import Prose
 
 
 def key_rows(screen: Screen) -> list[tuple[str, str]]:
@@ -68,7 +70,7 @@ class HelpScreen(ModalScreen[None]):
             scroll.border_title = f"Keys: {self.title_text}  (Esc closes)"
             yield Static(table, id="help-keys")
             if self.details:
-                yield Markdown(self.details)
+                yield Prose(self.details)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -18,10 +18,11 @@ from tutor.course.progress import completion
 class HomeScreen(Screen):
     """Choose a lesson with the arrows and Enter."""
 
-    def __init__(self, lessons: list[Lesson], errors: list[LessonError]) -> None:
+    def __init__(self, lessons: list[Lesson], errors: list[LessonError], highlight: str | None = None) -> None:
         super().__init__()
         self.lessons = lessons
         self.errors = errors
+        self.highlight = highlight
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -33,21 +34,14 @@ class HomeScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self._fill()
-        self.query_one(OptionList).focus()
-
-    def on_screen_resume(self) -> None:
-        self._fill()  # completion changes while a lesson is open
-
-    def _fill(self) -> None:
         option_list = self.query_one(OptionList)
-        highlighted = option_list.highlighted
-        option_list.clear_options()
         option_list.add_options([Option(self._prompt(lesson), id=lesson.id) for lesson in self.lessons])
         option_list.add_options([Option(Text(f"⚠ {problem}", style="bold"), disabled=True)
                                  for error in self.errors for problem in error.problems])
         if self.lessons:
-            option_list.highlighted = highlighted or 0
+            ids = [lesson.id for lesson in self.lessons]
+            option_list.highlighted = ids.index(self.highlight) if self.highlight in ids else 0
+        option_list.focus()
 
     def _prompt(self, lesson: Lesson) -> Text:
         done = completion(lesson, self.app.progress.lessons.get(lesson.id))

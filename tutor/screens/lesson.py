@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Markdown, Static
+from textual.widgets import Footer, Header, Static
 
 from tutor.course.model import ConvLab as ConvLabSpec, FeatureLab as FeatureLabSpec, Lesson, PoolLab as PoolLabSpec
 from tutor.widgets.conv_lab import ConvLab
@@ -20,6 +20,7 @@ from tutor.widgets.exercise import ExerciseCard
 from tutor.widgets.feature_lab import FeatureLab
 from tutor.widgets.lab import Lab
 from tutor.widgets.pool_lab import PoolLab
+from tutor.widgets.prose import Prose
 from tutor.widgets.summary import LessonSummary
 from tutor.widgets.training_lab import TrainingLab
 
@@ -37,7 +38,7 @@ class LessonScreen(Screen):
         Binding("pageup", "turn(-1)", "Prev page", priority=True, key_display="PgUp"),
         Binding("right_square_bracket", "turn(1)", "Next page", show=False),
         Binding("left_square_bracket", "turn(-1)", "Prev page", show=False),
-        Binding("escape", "app.pop_screen", "Lessons", tooltip="Back to the lesson list"),
+        Binding("escape", "lessons", "Lessons", tooltip="Back to the lesson list"),
         Binding("n", "lab('step', 1)", "Next cell", tooltip="Step the window to the next output cell"),
         Binding("p", "lab('step', -1)", "Prev cell", tooltip="Step the window back one output cell"),
         Binding("space", "lab('play')", "Play/pause", tooltip="Step through the output cells automatically"),
@@ -75,6 +76,9 @@ class LessonScreen(Screen):
 
     async def on_mount(self) -> None:
         await self._show_page()
+
+    def action_lessons(self) -> None:
+        self.app.show_lessons(self.lesson.id)
 
     def action_turn(self, delta: int) -> None:
         target = self.page_index + delta
@@ -121,7 +125,7 @@ class LessonScreen(Screen):
             return widgets + [LessonSummary(self.lesson, record),
                               Static("Esc: back to the lesson list · PgUp: back through the pages", id="summary-hint")]
         page = self.lesson.pages[self.page_index]
-        widgets.append(Markdown(page.body, id="prose"))
+        widgets.append(Prose(page.body, id="prose"))
         if page.lab:
             spec = self.lesson.labs[page.lab]
             widgets.append(LAB_WIDGETS.get(type(spec), TrainingLab)(spec, page.show, id="lab"))

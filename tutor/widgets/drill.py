@@ -9,11 +9,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Input, Markdown, Static
+from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
 from tutor.course.answers import AnswerError, check
 from tutor.course.drill import Question, question
+from tutor.widgets.prose import Prose
 
 
 class DrillCard(Vertical):
@@ -42,7 +43,7 @@ Type the answer and press **Enter**. **Ctrl+N** asks a new question.
         self.border_title = "Drill"
 
     def compose(self) -> ComposeResult:
-        yield Markdown("Preparing a question…", id="drill-prompt")
+        yield Prose("Preparing a question…", id="drill-prompt")
         yield Input(placeholder="your answer, then Enter", max_length=200, id="answer")
         yield Static(id="drill-feedback")
         yield Static(id="drill-solution")
@@ -61,7 +62,7 @@ Type the answer and press **Enter**. **Ctrl+N** asks a new question.
         if event.worker.group == "drill" and event.state == WorkerState.SUCCESS:
             self.question = event.worker.result
             self.asked += 1
-            self.query_one("#drill-prompt", Markdown).update(f"**{self.asked}.** {self.question.prompt}")
+            self.query_one("#drill-prompt", Prose).update(f"**{self.asked}.** {self.question.prompt}")
             self.query_one("#answer", Input).value = ""
 
     @on(Input.Submitted)

@@ -13,13 +13,14 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import Input, Markdown, Static
+from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
 from tutor.course.answers import AnswerError, check
 from tutor.course.model import Exercise, Lab
 from tutor.course.progress import ExerciseRecord
 from tutor.course.quantities import Expected, expected
+from tutor.widgets.prose import Prose
 
 PLACEHOLDERS = {
     "shape": "a shape, e.g. [1, 2, 4, 4] or 1x2x4x4 — then Enter",
@@ -90,7 +91,7 @@ worked solution. Shapes may be written `[1, 3, 3, 3]`, `(1,3,3,3)`, `1x3x3x3` or
 
     def compose(self) -> ComposeResult:
         options = "".join(f"\n- **({c.key})** {c.text}" for c in self.exercise.choices)
-        yield Markdown(self.exercise.prompt + ("\n" + options if options else ""))
+        yield Prose(self.exercise.prompt + ("\n" + options if options else ""))
         yield Input(placeholder=PLACEHOLDERS[self.exercise.answer.kind], max_length=200, id="answer")
         yield Static(id="feedback")
         yield Static(id="hints")
