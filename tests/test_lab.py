@@ -245,3 +245,19 @@ async def test_hostile_text_pasted_into_a_cell_is_refused_or_read_as_a_number(ma
             assert not any("\x1b" in row or "\x07" in row for row in screen_text(app))
         await pilot.press("enter", "5", "enter")  # and the cell still takes a number
         assert shown(app, "w-0-0")[0, 0] == 5
+
+
+async def test_a_committed_edit_leaves_no_caret_on_screen(make_app):
+    """The committed cell is drawn with the recomputed outputs; typing the value it already has
+    (nothing recomputes) also clears the edit from the screen."""
+    app = make_app("convolution")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_lab(app, pilot)
+        await tab_to(app, pilot, "w-0-0")
+        for typed in ("7", "7", "0.1"):
+            await pilot.press("enter", *typed, "enter")
+            await pilot.pause()
+            screen = "\n".join(screen_text(app))
+            assert f"{typed}▏" not in screen, typed
+            assert f"[{typed:>4}]" in screen, typed  # the cursor cell shows the committed value
+        assert shown(app, "y-0")[0, 0] == pytest.approx(-10.25, abs=1e-5)  # the lesson's kernel again

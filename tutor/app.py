@@ -73,7 +73,13 @@ class TutorApp(App[None]):
     @work(thread=True, group="warm-up")
     def _warm_up_engine(self) -> None:
         """Import torch now, off the UI thread, so the first lab is ready sooner."""
+        import gc
+
         from tutor.engine import conv  # noqa: F401
+
+        # torch leaves ~10^6 long-lived objects: moved out of the collector's sight, a full
+        # collection no longer walks them in the middle of a frame.
+        gc.freeze()
 
     def lesson(self, lesson_id: str) -> Lesson | None:
         return next((lesson for lesson in self.lessons if lesson.id == lesson_id), None)

@@ -117,8 +117,9 @@ def unroll(
         channel = group * per_group_in + slot
         window = padded[0, channel, top : top + d * (k - 1) + 1 : d, left : left + d * (k - 1) + 1 : d]
         kernel = w[out_channel, slot]
+        values, weights = window.tolist(), kernel.tolist()  # one conversion, not one per tap
         taps = tuple(
-            Tap(channel, top + i * d - p, left + j * d - p, float(window[i, j]), float(kernel[i, j]))
+            Tap(channel, top + i * d - p, left + j * d - p, values[i][j], weights[i][j])
             for i in range(k)
             for j in range(k)
         )

@@ -24,11 +24,13 @@ def address(grid: TensorGrid) -> tuple[str, tuple[int, ...]]:
     return kind, tuple(int(i) for i in index)
 
 
-def _footprint(static: Static, text: str) -> tuple[int, int]:
-    """(rows, widest row) that ``text`` takes in ``static``, wrapped at its width."""
+def _footprint(static: Static, text: str) -> tuple[int, ...]:
+    """The rows ``text`` takes in ``static``, wrapped at its width; and its widest row, which
+    matters only to a widget as wide as its text (``width: auto``)."""
     width = max(static.content_size.width, 1)
     rows = [len(line) for line in text.splitlines() or [""]]
-    return sum(-(-n // width) or 1 for n in rows), max(rows)
+    height = sum(-(-n // width) or 1 for n in rows)
+    return (height, max(rows)) if static.styles.width is not None and static.styles.width.is_auto else (height,)
 
 
 def set_text(static: Static, text: str) -> None:
@@ -53,7 +55,7 @@ class Lab(Vertical):
     Lab #lab-status { height: auto; min-height: 1; }
     Lab #lab-body { height: auto; }
     Lab #lab-status.-error { color: $error; text-style: bold; }
-    Lab #steps { width: auto; height: auto; margin-top: 1; padding: 0 1; background: $boost; }
+    Lab #steps { height: auto; margin-top: 1; padding: 0 1; background: $boost; }
     """
 
     PLAY_SECONDS = 0.8

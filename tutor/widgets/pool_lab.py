@@ -120,6 +120,8 @@ step the window, **Space** plays, **r** restores the lesson's values.
         x[0, channel, event.row, event.col] = event.value
         if self._apply(x, self.pool):
             self.say(f"x[0, {channel}, {event.row}, {event.col}] = {format_number(event.value)}; recomputed by torch.")
+        else:
+            event.grid.refresh()  # not taken: the cell shows its old value again
 
     def reset(self) -> None:
         if self._apply(self.lesson_x.copy(), self.spec.pool):

@@ -135,6 +135,7 @@ class TensorGrid(Widget, can_focus=True):
         self.editable = editable
         self.compact = compact  # a heat map: two shade characters a cell; the cursor's value below
         self.border_title = label
+        self._held_width = 0  # the cells keep at least this width (see watch_values)
         self.set_reactive(TensorGrid.values, as_grid(values))
 
     # --- geometry -------------------------------------------------------------------------
@@ -148,7 +149,7 @@ class TensorGrid(Widget, can_focus=True):
 
     @property
     def cell_width(self) -> int:
-        return self._width_of(self.values)
+        return max(self._width_of(self.values), self._held_width)
 
     def _width_of(self, values: Grid) -> int:
         if self.compact:
@@ -173,8 +174,13 @@ class TensorGrid(Widget, can_focus=True):
         return (min(max(row, 0), max(self.rows - 1, 0)), min(max(col, 0), max(self.cols - 1, 0)))
 
     def watch_values(self, old: Grid, new: Grid) -> None:
-        # A layout pass costs more than the repaint: only ask for one when the grid's size changes.
-        if (len(old), len(old[0]) if old else 0, self._width_of(old)) != (len(new), self.cols, self.cell_width):
+        # New values of the same shape never narrow the cells (the page does not jump as the
+        # learner edits) and so ask for a layout pass, which costs more than the repaint, only
+        # when a value needs wider cells.
+        old_width = max(self._width_of(old), self._held_width)
+        same_shape = (len(old), len(old[0]) if old else 0) == (len(new), self.cols)
+        self._held_width = old_width if same_shape else 0
+        if not same_shape or self.cell_width != old_width:
             self.refresh(layout=True)
         self.cursor = self.validate_cursor(self.cursor)
         self._show_cursor_value()
@@ -247,12 +253,17 @@ class TensorGrid(Widget, can_focus=True):
             self.editing = ((self.editing or "") + printable)[: MAX_CHARS * 4 + 1]
 
     def _commit(self, text: str) -> None:
-        self.editing = None
         try:
             value = parse_number(text, limit=CELL_LIMIT)
         except NumberError as error:
+            self.editing = None
             self.post_message(self.EditRejected(self, f"{error} The cell keeps its value."))
             return
+        row, col = self.cursor
+        if value == self.values[row][col]:
+            self.editing = None  # nothing will change: repaint the cell now
+        else:  # the owner answers by setting new values, which repaints the grid: one frame, not two
+            self.set_reactive(TensorGrid.editing, None)
         self.post_message(self.CellEdited(self, *self.cursor, value))
 
     # --- drawing -----------------------------------------------------------------------------
