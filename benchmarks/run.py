@@ -31,8 +31,13 @@ MINIMAL_APP = """
 from textual.app import App
 from textual.widgets import Footer, Header, Static
 class Minimal(App):
+    BINDINGS = [("n", "count", "Count")]
+    presses = 0
     def compose(self):
-        yield Header(); yield Static("minimal app ready"); yield Footer()
+        yield Header(); yield Static("minimal app ready", id="text"); yield Footer()
+    def action_count(self):
+        self.presses += 1
+        self.query_one("#text", Static).update(f"minimal app ready: {self.presses}")
 Minimal().run()
 """
 TUTOR = [sys.executable, "-m", "tutor"]
@@ -132,6 +137,15 @@ def keys(presses: int, home: str) -> dict[str, list[float]]:
     return results
 
 
+def minimal_keys(presses: int, home: str) -> list[float]:
+    """Key press to frame in the minimal app (a binding that updates one Static): the floor."""
+    term = Terminal([sys.executable, "-c", MINIMAL_APP], home)
+    term.wait_for("minimal app ready")
+    ms = [term.press("n")[0] * 1000 for _ in range(presses)]
+    term.close()
+    return ms
+
+
 def memory(home: str) -> float:
     """RSS after opening every lesson and turning through all its pages."""
     term = Terminal(TUTOR, home)
@@ -157,6 +171,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as home:
         times = startup(args.runs, home)
         pressed = keys(args.presses, home)
+        floor = minimal_keys(args.presses, home)
         rss = memory(home)
 
     def median_ms(values):
@@ -176,6 +191,7 @@ def main() -> None:
         ms, size = pressed[f"{name} ms"], pressed[f"{name} bytes"]
         print(f"  {name:<5} median {statistics.median(ms):5.1f} ms   p95 {p95(ms):5.1f} ms   "
               f"bytes median {statistics.median(size):6.0f}   p95 {p95(size):6.0f}")
+    print(f"  minimal app median {statistics.median(floor):5.1f} ms   p95 {p95(floor):5.1f} ms")
     print(f"resident memory after visiting every lesson: {rss:.0f} MB")
 
 

@@ -3,6 +3,8 @@ learnable parameters, as PyTorch itself reports them."""
 
 from __future__ import annotations
 
+import math
+
 import warnings
 
 import torch
@@ -72,9 +74,15 @@ def plain_words(message: str) -> str:
     return f"torch refused these settings: {first}"
 
 
+REAL_RUN_LIMIT = 1 << 20  # input elements up to which the shape comes from a real forward
+
+
 def output_shape(spec: LayerSpec, input_shape: tuple[int, ...]) -> tuple[int, ...]:
-    """The output shape, found by running the module on a (meta: no memory) tensor of that shape."""
-    with torch.device("meta"), torch.no_grad():
+    """The output shape, found by running the module on zeros of that shape. A large input runs
+    on the meta device (shapes only, no memory); a small one for real, because torch's meta
+    convolution imports sympy (+35 MB, ~0.5 s) for what a forward of a few KiB answers."""
+    device = "cpu" if math.prod(input_shape) <= REAL_RUN_LIMIT else "meta"
+    with torch.device(device), torch.no_grad():
         return tuple(run(build(spec), torch.zeros(input_shape)).shape)
 
 
