@@ -70,6 +70,6 @@ def test_training_is_torch_optim_sgd_step_for_step():
             loss = F.mse_loss(net(x), y)
             loss.backward()
             optimizer.step()
-            assert snap.losses[-1] == float(loss)
+            assert snap.losses[-1] == float(loss.detach())
         for mine, theirs in zip(trainer.net.parameters(), net.parameters()):
             assert torch.equal(mine, theirs)
