@@ -76,8 +76,19 @@ async def test_a_finished_lesson_is_marked(make_app, tutor_home):
         assert "✓ finished" in prompts[1] and "✓ finished" not in prompts[0]
 
 
-@pytest.mark.parametrize("content", [b"{not json", b'{"version": 1, "lessons": {"x": {"pages_seen": ["a"]}}}',
-                                     b"\xff\xfe garbage", b'{"version": 99}', b"[]"])
+@pytest.mark.parametrize("content", [
+    b"{not json", b'{"version": 1, "lessons": {"x": {"pages_seen": ["a"]}}}', b"\xff\xfe garbage",
+    b'{"version": 99}', b"[]",
+    # hostile: deep nesting, NaN, overflow, huge numbers, wrong types, over the size limit
+    b"[" * 400_000 + b"]" * 400_000,
+    b'{"version": 1, "lessons": {"convolution": {"pages_seen": [], "exercises": {"a": {"attempts": NaN}}}}}',
+    b'{"version": 1, "lessons": {"convolution": {"pages_seen": [], "exercises": {"a": {"attempts": 1e999}}}}}',
+    b'{"version": 1, "lessons": {"convolution": {"pages_seen": [-1]}}}',
+    b'{"version": 1, "last": "' + b"9" * 5000 + b'"}',
+    b'{"version": 1, "last": {"lesson": {"__class__": "os"}}}',
+    b'{"version": ' + b"9" * 5000 + b"}",
+    b" " * (1024 * 1024 + 1),
+])
 async def test_a_corrupt_file_is_kept_aside_and_the_learner_told(make_app, tutor_home, content):
     tutor_home.mkdir(parents=True)
     (tutor_home / "progress.json").write_bytes(content)

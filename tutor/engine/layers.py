@@ -4,7 +4,6 @@ learnable parameters, as PyTorch itself reports them."""
 from __future__ import annotations
 
 import math
-
 import warnings
 
 import torch

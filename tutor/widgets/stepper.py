@@ -12,8 +12,9 @@ from textual.widget import Widget
 
 
 class Stepper(Widget, can_focus=True):
-    """``label ◂ value ▸`` (``◀ ▶`` when focused). The learner's changes are posted as ``Changed``; the owner may put
-    the old value back (by setting ``value``) when it refuses the new one."""
+    """``label ◂ value ▸`` (``◀ ▶`` when focused). The learner's changes are posted as
+    ``Changed``; the owner may put the old value back (by setting ``value``) when it refuses
+    the new one."""
 
     HELP = """
 ### Setting
