@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 from conftest import goto_page, settle
+
 from tutor import __version__
 from tutor.cli import main
 

@@ -6,8 +6,8 @@ import random
 
 import pytest
 import torch
-
 from conftest import torch_conv
+
 from tutor.course.drill import question, random_layer
 from tutor.course.explain import parameter_formula, side_formula
 from tutor.engine import conv, layers

@@ -1,8 +1,8 @@
 """Exercises answered from the keyboard, as a learner would."""
 
 import pytest
-
 from conftest import goto_page, settle, tab_to
+
 from tutor.course.answers import AnswerError, check, parse_shape
 from tutor.course.loader import bundled_folder, load_lesson
 from tutor.course.quantities import expected

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 import torch
+from conftest import goto_page, grid, screen_text, shown, tab_to
 from torch import nn
 
-from conftest import goto_page, grid, screen_text, shown, tab_to
 from tutor.numbers import format_number
 
 LAB_PAGE = 3  # "Under the hood, live": every part shown

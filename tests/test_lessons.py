@@ -3,8 +3,8 @@
 from pathlib import Path
 
 import pytest
-
 from conftest import settle, tab_to
+
 from tutor.cli import main
 from tutor.course.loader import LessonError, bundled_folder, load_folder, load_lesson
 

@@ -4,7 +4,6 @@ terminal resizes between 20x8 and 200x60. Nothing may crash, and the app must st
 import random
 
 import pytest
-
 from conftest import settle
 
 KEYS = (list("0123456789.-") + list("abcdefghijklmnoprstuvwxyz") + ["n", "p", "r", "e", "s", "c", "w", "space"]

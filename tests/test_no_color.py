@@ -3,7 +3,6 @@ characters on screen: window and explained output cell ‹›, cursor [], edit �
 dropped ✗, padding ring, exercise states in the card's title, errors in words."""
 
 import pytest
-
 from conftest import goto_page, screen_text, settle, tab_to
 from test_exercises import answer
 from test_lab import LAB_PAGE

@@ -7,8 +7,8 @@ import sys
 import numpy as np
 import pytest
 import torch
-
 from conftest import goto_page, settle, tab_to, text, torch_conv
+
 from tutor.course.loader import bundled_folder, load_lesson
 from tutor.widgets.stepper import Stepper
 from tutor.widgets.tensor_grid import TensorGrid

@@ -2,9 +2,9 @@
 
 import numpy as np
 import torch
+from conftest import goto_page, grid, shown, tab_to, text
 from torch import nn
 
-from conftest import goto_page, grid, shown, tab_to, text
 from tutor.widgets.stepper import Stepper
 
 X = torch.tensor([[[[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]]]], dtype=torch.float32)

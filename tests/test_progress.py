@@ -9,9 +9,9 @@ import sys
 import time
 
 import pytest
+from conftest import goto_page, settle, tab_to
 from rich.console import Console
 
-from conftest import goto_page, settle, tab_to
 from tutor.cli import main
 from tutor.course.progress import Progress, ProgressStore
 

@@ -3,8 +3,8 @@
 import numpy as np
 import torch
 import torch.nn.functional as F
-
 from conftest import goto_page, settle, shown, tab_to, text
+
 from tutor.course.labs import trainer
 from tutor.course.loader import bundled_folder, load_lesson
 from tutor.engine.presets import PRESETS

@@ -3,8 +3,14 @@ worker after the first paint."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
+import time
+import traceback
 from pathlib import Path
 
+from rich.text import Text
 from textual import work
 from textual.app import App
 from textual.binding import Binding
@@ -18,6 +24,7 @@ from tutor.screens.help import HelpScreen, focused_help, key_rows
 from tutor.screens.home import HomeScreen
 from tutor.screens.lesson import LessonScreen
 from tutor.screens.too_small import TooSmallScreen, too_small
+from tutor.text import clean
 
 
 class TutorApp(App[None]):
@@ -39,7 +46,7 @@ class TutorApp(App[None]):
         super().__init__()
         self.lessons, self.errors = load_folder(lessons_dir or bundled_folder())
         self.start_lesson = start_lesson
-        self.store = store or ProgressStore()
+        self.store = store or ProgressStore.for_lessons(lessons_dir, bundled_folder())
         self.progress, self.progress_problem = self.store.load()
 
     def on_mount(self) -> None:
@@ -53,8 +60,31 @@ class TutorApp(App[None]):
         else:
             self.show_lessons()
         self._fit(self.size.width, self.size.height)
+        self._exit_on_signals()
         # After the first frame: importing torch holds the GIL, and would delay the paint.
         self.call_after_refresh(self._warm_up_engine)
+
+    def _exit_on_signals(self) -> None:
+        """SIGTERM (kill, a logout) and SIGHUP (a closed terminal or SSH session) end the app the
+        way q does: progress saved, the terminal given back as it was."""
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, self._stop, 128 + signum)
+
+    def _stop(self, return_code: int) -> None:
+        self._save()
+        self.exit(return_code=return_code)
+
+    def _handle_exception(self, error: Exception) -> None:
+        """An unexpected error: progress is saved, the terminal restored (Textual does that), and
+        instead of a screenful of traceback one line names the log file that holds it."""
+        self._save()
+        log = write_crash_log(self.store.folder, error)
+        super()._handle_exception(error)
+        if log is not None:  # Textual prints what is queued here once the terminal is restored
+            line = f"cnn-tutor stopped on an unexpected error; the details are in {log}"
+            self._exit_renderables[:] = [Text(clean(line))]
 
     def on_resize(self, event) -> None:
         self._fit(event.size.width, event.size.height)
@@ -110,10 +140,14 @@ class TutorApp(App[None]):
         self.progress.last_lesson, self.progress.last_page = lesson_id, page
         self._save()
 
-    def exercise_changed(self, lesson_id: str, exercise_id: str, *, solved: bool, attempts: int,
-                         hints: int, revealed: bool) -> None:
+    def exercise_changed(self, lesson_id: str, exercise_id: str, *, attempted: bool, solved: bool, hints: int,
+                         revealed: bool) -> None:
+        """Counts only go up, so a save can merge them with another tutor's on the same folder."""
         record = self.progress.lesson(lesson_id).exercise(exercise_id)
-        record.solved, record.attempts, record.hints, record.revealed = solved, attempts, hints, revealed
+        record.attempts += attempted
+        record.solved |= solved
+        record.hints = max(record.hints, hints)
+        record.revealed |= revealed
         self._save()
 
     def _save(self) -> None:
@@ -121,8 +155,25 @@ class TutorApp(App[None]):
         if not self.store.save(self.progress) and not told:
             self.notify(self.store.problem, severity="warning", timeout=15)
 
+    def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
+               markup: bool = False) -> None:
+        """Every notification is plain text: messages name paths, files and lesson text."""
+        super().notify(clean(message, multiline=True), title=clean(title), severity=severity, timeout=timeout,
+                       markup=False)
+
     def action_help(self) -> None:
         if isinstance(self.screen, (HelpScreen, TooSmallScreen)):
             return
         title = self.screen.sub_title or self.screen.title or type(self.screen).__name__
         self.push_screen(HelpScreen(str(title), key_rows(self.screen), focused_help(self.screen)))
+
+
+def write_crash_log(folder: Path, error: BaseException) -> Path | None:
+    """The traceback in ``folder/crash-<time>.log``; None if it cannot be written."""
+    path = Path(folder) / f"crash-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(traceback.format_exception(error)), encoding="utf-8")
+    except OSError:
+        return None
+    return path

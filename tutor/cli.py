@@ -7,11 +7,21 @@ Textual and torch are imported only by the commands that need them, so ``--list`
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from tutor import __version__
-from tutor.course.loader import LessonError, bundled_folder, load_folder, load_lesson
+from tutor.course.loader import (
+    LessonError,
+    Problem,
+    bundled_folder,
+    lesson_files,
+    load_each,
+    load_folder,
+)
+from tutor.course.model import Lesson
+from tutor.text import clean, quoted
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,65 +49,109 @@ def main(argv: list[str] | None = None) -> int:
         return reset_progress(args.yes)
     folder = args.lessons or bundled_folder()
     if not folder.is_dir():
-        print(f"cnn-tutor: {folder} is not a folder of lessons", file=sys.stderr)
+        print(f"cnn-tutor: {clean(folder)} is not a folder of lessons", file=sys.stderr)
         return 2
     lessons, errors = load_folder(folder)
     if args.list:
         for lesson in lessons:
-            print(f"{lesson.id:<14} {lesson.title}: {lesson.summary}")
+            print(f"{clean(lesson.id):<14} {clean(lesson.title)}: {clean(lesson.summary)}")
         for error in errors:
             print(error, file=sys.stderr)
         return 1 if errors else 0
     if args.lesson and args.lesson not in {lesson.id for lesson in lessons}:
         known = ", ".join(lesson.id for lesson in lessons) or "none"
-        print(f"cnn-tutor: no lesson {args.lesson!r} (lessons: {known})", file=sys.stderr)
+        print(f"cnn-tutor: no lesson {quoted(args.lesson)} (lessons: {clean(known)})", file=sys.stderr)
         return 2
+    return run_app(folder, args.lesson)
+
+
+def run_app(folder: Path, lesson: str | None) -> int:
+    """The app, in the terminal it was started from; its exit status (non-zero after an error)."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print("cnn-tutor needs an interactive terminal (over SSH: ssh -t HOST cnn-tutor).", file=sys.stderr)
+        return 2
+    # A terminal's real size wins: stale COLUMNS/LINES (exported by a shell, or set by hand)
+    # would make Textual draw for a screen the terminal does not have.
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
     from tutor.app import TutorApp
 
-    TutorApp(folder, args.lesson).run()
-    return 0
+    app = TutorApp(folder, lesson)
+    app.run()
+    return app.return_code or 0
 
 
 def check_files(paths: list[Path]) -> int:
-    """Print every problem of every lesson file (folders are searched for *.toml)."""
-    from tutor.course.quantities import QuantityError, expected
-
-    files = [f for p in paths for f in (sorted(p.glob("*.toml")) if p.is_dir() else [p])]
-    problems = 0
-    for path in files:
+    """Print every problem of every lesson file (folders are searched for *.toml), a folder that
+    cannot be read and a lesson id used twice in a folder included."""
+    files, problems = [], []
+    for path in paths:
         try:
-            lesson = load_lesson(path)
+            files += lesson_files(path) if path.is_dir() else [path]
         except LessonError as error:
-            print(error)
-            problems += len(error.problems)
-            continue
-        for number, page in enumerate(lesson.pages, start=1):
-            for exercise in page.exercises:
-                try:
-                    expected(exercise.answer, lesson.labs)
-                except (QuantityError, RuntimeError, ValueError) as error:
-                    print(f"{path}: pages[{number}].exercises.{exercise.id}.answer: cannot be computed: {error}")
-                    problems += 1
-    print(f"{len(files)} file(s) checked, {problems} problem(s).")
+            problems += _report(error.problems)
+    for result in load_each(files):
+        problems += _report(result.problems if isinstance(result, LessonError) else _uncomputable(result))
+    print(f"{len(files)} file(s) checked, {len(problems)} problem(s).")
     return 1 if problems or not files else 0
 
 
-def reset_progress(yes: bool) -> int:
-    """Delete the progress file after a confirmation (or ``--yes``)."""
-    from tutor.course.progress import ProgressStore
+def _report(problems: list[Problem]) -> list[Problem]:
+    for problem in problems:
+        print(problem)
+    return problems
 
-    store = ProgressStore()
-    if not store.path.exists():
-        print(f"No saved progress at {store.path}.")
+
+def _uncomputable(lesson: Lesson) -> list[Problem]:
+    """A problem for each exercise of ``lesson`` whose answer PyTorch cannot compute."""
+    from tutor.course.quantities import QuantityError, expected
+
+    problems = []
+    for number, page in enumerate(lesson.pages, start=1):
+        for exercise in page.exercises:
+            try:
+                expected(exercise.answer, lesson.labs)
+            except (QuantityError, RuntimeError, ValueError) as error:
+                problems.append(Problem(lesson.path, f"pages[{number}].exercises.{exercise.id}.answer",
+                                        f"cannot be computed: {error}"))
+    return problems
+
+
+def reset_progress(yes: bool) -> int:
+    """Delete every saved progress file (the bundled lessons' and other lesson folders') after a
+    confirmation (or ``--yes``). A data folder or progress file that cannot be listed or removed
+    is one line on stderr and exit code 1: a learner reads it, not a traceback."""
+    from tutor.course.progress import default_folder, saved_files
+
+    folder = default_folder()
+    try:
+        files = saved_files(folder)
+    except NotADirectoryError:
+        print(f"cnn-tutor: cannot reset progress: {clean(folder)} is not a folder", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"cnn-tutor: cannot reset progress: cannot read {clean(folder)} ({error.strerror or error})",
+              file=sys.stderr)
+        return 1
+    if not files:
+        print(f"No saved progress in {clean(folder)}.")
         return 0
     if not yes:
         try:
-            reply = input(f"Forget all progress saved in {store.path}? [y/N] ")
+            reply = input(f"Forget all progress saved in {clean(folder)}? [y/N] ")
         except EOFError:
             reply = ""
         if reply.strip().lower() not in ("y", "yes"):
             print("Kept your progress.")
             return 1
-    store.reset()
+    for path in files:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass  # another reset was faster
+        except OSError as error:
+            print(f"cnn-tutor: cannot reset progress: cannot delete {clean(path)} ({error.strerror or error})",
+                  file=sys.stderr)
+            return 1
     print("Progress forgotten.")
     return 0

@@ -5,6 +5,11 @@ from __future__ import annotations
 from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.fuzzy import Matcher
+
+from tutor.text import clean
+from tutor.widgets.text import plain
 
 
 class LessonPages(Provider):
@@ -20,10 +25,22 @@ class LessonPages(Provider):
 
     async def discover(self) -> Hits:
         for text, command, help_text in self._entries():
-            yield DiscoveryHit(text, command, help=help_text)
+            yield DiscoveryHit(plain(text), command, text=text, help=plain(help_text))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for text, command, help_text in self._entries():
             if (score := matcher.match(text)) > 0:
-                yield Hit(score, matcher.highlight(text), command, help=help_text)
+                yield Hit(score, highlight(matcher, text), command, text=text, help=plain(help_text))
+
+
+def highlight(matcher: Matcher, text: str) -> Content:
+    """The matched letters of ``text`` highlighted; ``Matcher.highlight`` would parse the lesson's
+    title as markup."""
+    safe = clean(text)
+    content = Content(safe)
+    _, offsets = matcher.fuzzy_search.match(matcher.query, safe)
+    for offset in offsets:
+        if not safe[offset].isspace():
+            content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content

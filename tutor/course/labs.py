@@ -25,7 +25,9 @@ class ConvTensors:
 
 def conv_tensors(lab: ConvLab) -> ConvTensors:
     """The lab as the lesson defines it: seeded ``nn.Conv2d`` weights, then the hand-set kernels."""
-    from tutor.engine import conv  # torch: only once a lab or an answer is really needed
+    from tutor.engine import (
+        conv,  # torch: only once a lab or an answer is really needed
+    )
 
     x = conv.make_input(lab.input_shape, lab.input_fill, lab.seed)
     weight, bias = conv.initial_weights(lab.layer, lab.seed)

@@ -1,14 +1,21 @@
 """Read lesson files (TOML) into the course model, reporting every problem by file and field.
 
 Lesson files are data: they are parsed with ``tomllib`` and checked field by field; nothing in
-them is executed, and the sizes they may ask for are bounded (see the limits below).
+them is executed, and the sizes they may ask for are bounded (see the limits below). Only
+regular files are read, and never more than just past the size limit. Every problem is reported
+with its names escaped (``tutor.text.clean``): a key or a file name may hold terminal codes.
 """
 
 from __future__ import annotations
 
+import codecs
 import math
+import os
 import re
+import stat
 import tomllib
+import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +39,7 @@ from tutor.course.model import (
     TrainingLab,
 )
 from tutor.engine.spec import ConvSpec, LayerSpec, PoolSpec
+from tutor.text import clean, quoted, unsafe
 
 # Bounds that keep a lesson small enough to show and cheap to compute.
 MAX_FILE_BYTES = 256 * 1024
@@ -46,7 +54,6 @@ INITS = ("equal", "random")
 POOL_TYPES = {"MaxPool2d": "max", "AvgPool2d": "avg"}
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 _MISSING = object()
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 and C1 controls but tab and newline
 
 
 @dataclass(frozen=True)
@@ -56,10 +63,15 @@ class Problem:
     message: str
     line: int | None = None
 
+    def __post_init__(self) -> None:
+        # Field names come from the file's keys, messages may quote its values: both are escaped.
+        object.__setattr__(self, "where", clean(self.where))
+        object.__setattr__(self, "message", clean(self.message))
+
     def __str__(self) -> str:
         line = f":{self.line}" if self.line else ""
         where = f" {self.where}:" if self.where else ""
-        return f"{self.path}{line}:{where} {self.message}"
+        return f"{clean(self.path)}{line}:{where} {self.message}"
 
 
 class LessonError(Exception):
@@ -121,12 +133,7 @@ def _describe(value: Any) -> str:
 def load_lesson(path: Path) -> Lesson:
     """The lesson in ``path``, or ``LessonError`` listing every problem found."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise LessonError([Problem(path, "", f"cannot be read: {error.strerror or error}")]) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise LessonError([Problem(path, "", f"is {len(raw)} bytes; a lesson file may have at most {MAX_FILE_BYTES}")])
+    raw = _read(path).removeprefix(codecs.BOM_UTF8)
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
@@ -134,26 +141,62 @@ def load_lesson(path: Path) -> Lesson:
     except (tomllib.TOMLDecodeError, RecursionError) as error:
         raise LessonError([_toml_problem(path, error)]) from None
     reader = _Reader(path)
-    _refuse_control_characters(reader, data)
+    _refuse_unsafe_text(reader, data)
     lesson = _lesson(reader, data)
     if reader.problems:
         raise LessonError(reader.problems)
     return lesson
 
 
-def _refuse_control_characters(r: _Reader, data: dict) -> None:
+def _read(path: Path) -> bytes:
+    """The bytes of the regular file ``path``, or ``LessonError``. A FIFO would wait for a writer
+    and a device may never end, so the file is opened without blocking and its kind checked
+    (before opening, and again on what was opened) before anything is read; and no more than
+    just past the size limit is ever read."""
+    try:
+        _regular(path, os.stat(path))
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+        with open(fd, "rb") as file:
+            size = _regular(path, os.fstat(fd)).st_size
+            raw = file.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise LessonError([Problem(path, "", f"cannot be read: {error.strerror or error}")]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise LessonError([Problem(path, "", f"is {max(size, len(raw))} bytes; a lesson file may have at most "
+                                             f"{MAX_FILE_BYTES}")])
+    return raw
+
+
+def _regular(path: Path, status: os.stat_result) -> os.stat_result:
+    if not stat.S_ISREG(status.st_mode):
+        raise LessonError([Problem(path, "", "is not a regular file")])
+    return status
+
+
+def _refuse_unsafe_text(r: _Reader, data: dict) -> None:
     """Lesson text goes to a terminal: a control character (ESC, BEL, CSI...) in it could move
-    the cursor, clear the screen or retitle the window, so any but newline and tab is refused."""
+    the cursor, clear the screen or retitle the window, and a direction override or invisible mark
+    could make it show something other than what it says; so any but newline and tab is refused,
+    in the names of tables (keys) as in the text."""
     pending: list[tuple[str, Any]] = [("", data)]
     while pending:
         where, value = pending.pop()
         if isinstance(value, dict):
-            pending += [(f"{where}.{key}" if where else str(key), item) for key, item in value.items()]
+            for key, item in value.items():
+                here = f"{where}.{key}" if where else key
+                _refuse_unsafe(r, here, key, "the name ", multiline=False)
+                pending.append((here, item))
         elif isinstance(value, list):
             pending += [(f"{where}[{i + 1}]", item) for i, item in enumerate(value)]
-        elif isinstance(value, str) and (bad := _CONTROL.search(value)):
-            r.problem(where, f"contains the control character U+{ord(bad.group()):04X}: "
-                             "lesson text may not hold terminal control codes")
+        elif isinstance(value, str):
+            _refuse_unsafe(r, where, value, "", multiline=True)
+
+
+def _refuse_unsafe(r: _Reader, where: str, text: str, what: str, multiline: bool) -> None:
+    if (bad := unsafe(text, multiline)) is not None:
+        kind = "control character" if unicodedata.category(bad) == "Cc" else "invisible formatting character"
+        r.problem(where, f"{what}contains the {kind} U+{ord(bad):04X}: lesson text may not hold terminal "
+                         "control codes or hidden direction marks")
 
 
 def _toml_problem(path: Path, error: Exception) -> Problem:
@@ -165,9 +208,7 @@ def _toml_problem(path: Path, error: Exception) -> Problem:
 
 def _lesson(r: _Reader, data: dict) -> Lesson:
     r.unknown(data, {"id", "title", "summary", "order", "images", "labs", "pages"}, "")
-    lesson_id = r.field(data, "id", str, "")
-    if isinstance(lesson_id, str) and not _ID.fullmatch(lesson_id):
-        r.problem("id", f"{lesson_id[:40]!r} must be lower-case letters, digits, '-' or '_' (at most 40)")
+    lesson_id = _slug(r, data, "")
     images = {key: image for key, rows in (r.field(data, "images", dict, "", {}) or {}).items()
               if (image := _image(r, rows, f"images.{key}")) is not None}
     labs: dict[str, Lab] = {}
@@ -187,13 +228,13 @@ def _lesson(r: _Reader, data: dict) -> Lesson:
         if isinstance(table, dict) and table.get("kind") == "pool2d":
             if (lab := _pool_lab(r, key, table, f"labs.{key}", labs)) is not None:
                 labs[key] = lab
-    pages = []
+    pages, exercise_ids = [], {}
     for number, table in enumerate(r.field(data, "pages", list, "") or [], start=1):
         where = f"pages[{number}]"
         if not isinstance(table, dict):
             r.problem(where, f"expected a table, got {_describe(table)}")
             continue
-        pages.append(_page(r, table, where, labs))
+        pages.append(_page(r, table, where, labs, exercise_ids))
     if "pages" in data and not pages and not r.problems:
         r.problem("pages", "a lesson needs at least one page")
     return Lesson(
@@ -205,6 +246,22 @@ def _lesson(r: _Reader, data: dict) -> Lesson:
         labs=labs,
         path=r.path,
     )
+
+
+def _slug(r: _Reader, table: dict, where: str) -> str | None:
+    """The ``id`` of a lesson or an exercise: a short lower-case name, safe in a file and a screen."""
+    value = r.field(table, "id", str, where)
+    if isinstance(value, str) and not _ID.fullmatch(value):
+        r.problem(f"{where}.id" if where else "id",
+                  f"{quoted(value)} must be lower-case letters, digits, '-' or '_' (at most 40)")
+        return None
+    return value
+
+
+def _also(owners: dict[str, str], ident: str, owner: str) -> str | None:
+    """None if ``ident`` is new to ``owners`` or already ``owner``'s, else why ``owner`` may not have it."""
+    first = owners.setdefault(ident, owner)
+    return None if first == owner else f"{quoted(ident)} is also the id of {first}"
 
 
 def _image(r: _Reader, rows: Any, where: str) -> Image | None:
@@ -435,7 +492,7 @@ def _matrix(values: Any, height: int | None, width: int | None) -> tuple[tuple[f
     return tuple(rows)
 
 
-def _page(r: _Reader, table: dict, where: str, labs: dict[str, Lab]) -> Page:
+def _page(r: _Reader, table: dict, where: str, labs: dict[str, Lab], exercise_ids: dict[str, str]) -> Page:
     r.unknown(table, {"title", "body", "lab", "show", "exercises", "drill"}, where)
     lab = r.field(table, "lab", str, where, None)
     if lab is not None and lab not in labs:
@@ -446,7 +503,7 @@ def _page(r: _Reader, table: dict, where: str, labs: dict[str, Lab]) -> Page:
             r.problem(f"{where}.show", f"unknown part {part!r} (known: {', '.join(LAB_PARTS)})")
     exercises = []
     for number, exercise in enumerate(r.field(table, "exercises", list, where, []) or [], start=1):
-        parsed = _exercise(r, exercise, f"{where}.exercises[{number}]", labs)
+        parsed = _exercise(r, exercise, f"{where}.exercises[{number}]", labs, exercise_ids)
         if parsed is not None:
             exercises.append(parsed)
     return Page(
@@ -459,12 +516,16 @@ def _page(r: _Reader, table: dict, where: str, labs: dict[str, Lab]) -> Page:
     )
 
 
-def _exercise(r: _Reader, table: Any, where: str, labs: dict[str, Lab]) -> Exercise | None:
+def _exercise(r: _Reader, table: Any, where: str, labs: dict[str, Lab], ids: dict[str, str]) -> Exercise | None:
+    """An exercise; ``ids`` holds the lesson's exercise ids seen so far, each with its place."""
     if not isinstance(table, dict):
         r.problem(where, f"expected a table, got {_describe(table)}")
         return None
     r.unknown(table, {"id", "prompt", "answer", "hints", "choices"}, where)
-    exercise_id = r.field(table, "id", str, where)
+    exercise_id = _slug(r, table, where)
+    if exercise_id is not None and (taken := _also(ids, exercise_id, where)):
+        r.problem(f"{where}.id", taken)
+        exercise_id = None
     prompt = r.field(table, "prompt", str, where)
     hints = r.field(table, "hints", list, where, [])
     if hints is not None and not all(isinstance(h, str) for h in hints):
@@ -543,15 +604,37 @@ def _answer(r: _Reader, table: dict, where: str, labs: dict[str, Lab]) -> Answer
 
 
 def load_folder(folder: Path) -> tuple[list[Lesson], list[LessonError]]:
-    """Every ``*.toml`` lesson in ``folder`` in course order, and the errors of those that failed."""
-    lessons, errors = [], []
-    for path in sorted(Path(folder).glob("*.toml")):
+    """Every ``*.toml`` lesson in ``folder`` in course order, and the errors of those that failed
+    (or the folder's own, if it cannot be read)."""
+    try:
+        results = list(load_each(lesson_files(folder)))
+    except LessonError as error:
+        return [], [error]
+    lessons = sorted((r for r in results if isinstance(r, Lesson)), key=lambda lesson: (lesson.order, lesson.id))
+    return lessons, [r for r in results if isinstance(r, LessonError)]
+
+
+def lesson_files(folder: Path) -> list[Path]:
+    """The ``*.toml`` files of ``folder`` by name, or ``LessonError`` saying why it cannot be read."""
+    folder = Path(folder)
+    try:
+        return sorted(path for path in folder.iterdir() if path.name.endswith(".toml"))
+    except OSError as error:
+        raise LessonError([Problem(folder, "", f"cannot be read: {error.strerror or error}")]) from None
+
+
+def load_each(paths: Iterable[Path]) -> Iterator[Lesson | LessonError]:
+    """The lesson or the error of each file, in order. Lesson ids are unique in a folder: a lesson
+    with the id of one before it in the same folder is an error (the first one is kept)."""
+    owners: dict[Path, dict[str, str]] = {}
+    for path in map(Path, paths):
         try:
-            lessons.append(load_lesson(path))
+            lesson = load_lesson(path)
         except LessonError as error:
-            errors.append(error)
-    lessons.sort(key=lambda lesson: (lesson.order, lesson.id))
-    return lessons, errors
+            yield error
+            continue
+        taken = _also(owners.setdefault(path.parent.resolve(), {}), lesson.id, path.name)
+        yield LessonError([Problem(path, "id", taken)]) if taken else lesson
 
 
 def bundled_folder() -> Path:

@@ -1,24 +1,39 @@
 """What a learner has done, kept between runs: pages seen, exercises solved, attempts, hints
 used, solutions revealed, and the last page open.
 
-The file is JSON in the user data folder (``CNN_TUTOR_HOME`` overrides it). Every write goes to a
-temporary file that then replaces the old one, so a crash mid-write leaves the last good state.
-A file that cannot be read is kept aside as a backup and the learner starts fresh; a folder that
-cannot be written is reported once, and the tutor runs on without saving.
+The file is JSON in the user data folder (``CNN_TUTOR_HOME`` overrides it): ``progress.json`` for
+the bundled lessons, ``progress-<hash>.json`` for any other lesson folder, so the two never mix.
+Every write goes to a temporary file that then replaces the old one, so a crash mid-write leaves
+the last good state. Two tutors may be open on the same folder: each save merges, under a lock,
+with what the other wrote, so neither loses the other's work. A file that cannot be read is kept
+aside as a backup and the learner starts fresh; a folder that cannot be written is reported once,
+and the tutor runs on without saving.
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import hashlib
 import json
 import os
+import re
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+try:
+    import fcntl
+except ImportError:  # Windows: saves still merge, but two saves at the same instant may race
+    fcntl = None
+
 VERSION = 1
 FILE_NAME = "progress.json"
+LOCK_NAME = "progress.lock"
+SAVED_NAME = re.compile(r"progress(-[0-9a-f]{12})?\.json")  # every lesson folder's progress file
 MAX_BYTES = 1024 * 1024  # a progress file is small; a bigger one is not ours
+MAX_COUNT = 999_999  # the largest count a progress file may hold (see ``_count``)
 
 
 @dataclass
@@ -43,6 +58,7 @@ class Progress:
     lessons: dict[str, LessonRecord] = field(default_factory=dict)
     last_lesson: str | None = None
     last_page: int = 0
+    lessons_folder: str | None = None  # whose lessons, for a folder other than the bundled one
 
     def lesson(self, lesson_id: str) -> LessonRecord:
         return self.lessons.setdefault(lesson_id, LessonRecord())
@@ -54,6 +70,8 @@ class Progress:
             for lesson_id, record in self.lessons.items()
         }
         data = {"version": VERSION, "last": {"lesson": self.last_lesson, "page": self.last_page}, "lessons": lessons}
+        if self.lessons_folder is not None:  # absent for the bundled lessons: the file reads as it always did
+            data["lessons_folder"] = self.lessons_folder
         return json.dumps(data, indent=1, sort_keys=True)
 
     @classmethod
@@ -63,7 +81,8 @@ class Progress:
         if not isinstance(data, dict) or data.get("version") != VERSION:
             raise ValueError("not a cnn-tutor progress file of this version")
         last = _table(data.get("last") or {})
-        progress = cls(last_lesson=_optional_str(last.get("lesson")), last_page=_count(last.get("page", 0)))
+        progress = cls(last_lesson=_optional_str(last.get("lesson")), last_page=_count(last.get("page", 0)),
+                       lessons_folder=_optional_str(data.get("lessons_folder")))
         for lesson_id, record in _table(data.get("lessons", {})).items():
             lesson = progress.lesson(str(lesson_id))
             lesson.pages_seen = {_count(page) for page in _list(_table(record).get("pages_seen", []))}
@@ -101,8 +120,43 @@ def _flag(value) -> bool:
 
 def _optional_str(value) -> str | None:
     if value is not None and not isinstance(value, str):
-        raise ValueError("expected a lesson id")
+        raise ValueError(f"expected a name, got {type(value).__name__}")
     return value
+
+
+def merge(base: Progress, ours: Progress, theirs: Progress) -> Progress:
+    """A new ``Progress`` holding ``ours`` and ``theirs``, two copies grown apart from ``base``.
+
+    A tutor only ever adds to what a learner did, so nothing is taken away: pages seen are joined,
+    solved and revealed stay true once true, hints are the most shown. Attempts add up: ours made
+    since ``base`` are added to theirs. The last page open is ours (this window is the one saving).
+    """
+    merged = copy.deepcopy(theirs)
+    merged.last_lesson, merged.last_page = ours.last_lesson, ours.last_page
+    for lesson_id, record in ours.lessons.items():
+        target = merged.lesson(lesson_id)
+        target.pages_seen |= record.pages_seen
+        before = base.lessons.get(lesson_id, LessonRecord()).exercises
+        for exercise_id, mine in record.exercises.items():
+            other = target.exercise(exercise_id)
+            new_attempts = max(0, mine.attempts - before.get(exercise_id, ExerciseRecord()).attempts)
+            other.solved |= mine.solved
+            other.revealed |= mine.revealed
+            other.hints = max(other.hints, mine.hints)
+            other.attempts = min(MAX_COUNT, other.attempts + new_attempts)
+    return merged
+
+
+def _adopt(progress: Progress, merged: Progress) -> None:
+    """Make ``progress`` equal to ``merged`` in place, keeping its record objects: the app and its
+    screens hold them."""
+    progress.last_lesson, progress.last_page = merged.last_lesson, merged.last_page
+    progress.lessons_folder = merged.lessons_folder
+    for lesson_id, record in merged.lessons.items():
+        target = progress.lesson(lesson_id)
+        target.pages_seen |= record.pages_seen
+        for exercise_id, values in record.exercises.items():
+            vars(target.exercise(exercise_id)).update(vars(values))
 
 
 def default_folder() -> Path:
@@ -114,52 +168,108 @@ def default_folder() -> Path:
     return Path(platformdirs.user_data_dir("cnn-tutor", appauthor=False))
 
 
-class ProgressStore:
-    """Loads and saves ``Progress``; its ``problem`` says, in plain words, why saving is off."""
+def saved_files(folder: Path) -> list[Path]:
+    """Every progress file in ``folder`` (the bundled lessons' and other folders'); none if the
+    folder does not exist. ``OSError`` if it cannot be listed, e.g. it is a file."""
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return []
+    return sorted(Path(folder) / name for name in names if SAVED_NAME.fullmatch(name))
 
-    def __init__(self, folder: Path | None = None) -> None:
+
+class ProgressStore:
+    """Loads and saves ``Progress``; its ``problem`` says, in plain words, why saving is off.
+
+    It remembers the progress it last loaded or wrote (its base), so that a save can tell what
+    this window added from what another window wrote meanwhile.
+    """
+
+    def __init__(self, folder: Path | None = None, file_name: str = FILE_NAME,
+                 lessons_folder: str | None = None) -> None:
         self.folder = Path(folder) if folder else default_folder()
-        self.path = self.folder / FILE_NAME
+        self.path = self.folder / file_name
+        self.lessons_folder = lessons_folder
         self.problem: str | None = None
+        self._base = Progress()
+
+    @classmethod
+    def for_lessons(cls, lessons_dir: Path | None, bundled: Path, folder: Path | None = None) -> ProgressStore:
+        """The store for the lessons in ``lessons_dir``: ``progress.json`` for the bundled ones (or
+        None), else a file named after a hash of the resolved folder, so that lessons with the same
+        ids in another folder never count as done here. The folder is also written in the file."""
+        if lessons_dir is None or Path(lessons_dir).resolve() == Path(bundled).resolve():
+            return cls(folder)
+        resolved = str(Path(lessons_dir).resolve())
+        digest = hashlib.sha256(os.fsencode(resolved)).hexdigest()[:12]
+        return cls(folder, f"progress-{digest}.json", resolved)
 
     def load(self) -> tuple[Progress, str | None]:
         """The saved progress and a message for the learner if it could not be used."""
+        progress, problem = self._read()
+        self._base = copy.deepcopy(progress)
+        return progress, problem
+
+    def _read(self) -> tuple[Progress, str | None]:
         try:
             if self.path.stat().st_size > MAX_BYTES:
                 raise ValueError(f"it is larger than {MAX_BYTES} bytes")
             return Progress.from_json(self.path.read_text(encoding="utf-8")), None
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # nothing saved yet, or nowhere to save
             return Progress(), None
         except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:
             return Progress(), self._set_aside(error)
 
     def _set_aside(self, error: Exception) -> str:
-        backup = self.path.with_name(f"{FILE_NAME}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+        backup = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
         try:
             os.replace(self.path, backup)
         except OSError:
             return f"Your progress file could not be read ({error}); starting fresh."
         return f"Your progress file could not be read ({error}). It was kept as {backup.name}; starting fresh."
 
+    @contextlib.contextmanager
+    def _locked(self):
+        """Hold ``progress.lock`` so that no other tutor saves between our read and our write."""
+        if fcntl is None:
+            yield
+            return
+        handle = os.open(self.folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(handle)  # releases the lock
+
     def save(self, progress: Progress) -> bool:
-        """Write atomically; on failure set ``problem`` and return False (nothing else changes)."""
+        """Merge ``progress`` with what is on disk (see ``merge``), write the result atomically and
+        make ``progress`` the merged state, in place. On failure set ``problem`` and return False;
+        nothing else changes (a corrupt file found on disk may have been kept aside)."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".progress-", suffix=".tmp")
-            try:
-                with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                    stream.write(progress.to_json())
-                    stream.flush()
-                    os.fsync(stream.fileno())
-                os.replace(temporary, self.path)
-            finally:
-                if os.path.exists(temporary):
-                    os.unlink(temporary)
+            with self._locked():
+                merged = merge(self._base, progress, self._read()[0])
+                merged.lessons_folder = self.lessons_folder
+                self._write(merged.to_json())
         except OSError as error:
             self.problem = f"Progress will not be saved: {self.folder} is not writable ({error.strerror or error})."
             return False
+        _adopt(progress, merged)
+        self._base = merged
         self.problem = None
         return True
+
+    def _write(self, text: str) -> None:
+        handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".progress-", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(text)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(temporary, self.path)
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
 
     def reset(self) -> bool:
         """Delete the saved progress; True if there was some."""

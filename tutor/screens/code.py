@@ -1,4 +1,4 @@
-"""The PyTorch code of a lab, shown as a modal; it can be saved to a file."""
+"""The PyTorch code of a lab, shown as a modal; it can be saved to a file (see ``course.export``)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-
-def free_path(folder: Path, stem: str) -> Path:
-    """``stem.py`` in ``folder``, or ``stem-2.py``, ``stem-3.py``… if it is taken."""
-    path, number = folder / f"{stem}.py", 1
-    while path.exists():
-        number += 1
-        path = folder / f"{stem}-{number}.py"
-    return path
+from tutor.course.export import ExportError, write_new
+from tutor.widgets.text import Plain
 
 
 class CodeScreen(ModalScreen[None]):
@@ -41,21 +35,23 @@ class CodeScreen(ModalScreen[None]):
 
     def __init__(self, code: str, stem: str = "cnn_tutor_lab", folder: Path | None = None) -> None:
         super().__init__()
-        self.code, self.stem, self.folder = code, stem, folder or Path.cwd()
+        # The folder is looked up when saving, not now: the current folder may vanish meanwhile.
+        self.code, self.stem, self.folder = code, stem, folder
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as scroll:
             scroll.border_title = "The lab in PyTorch  (w saves, Esc closes)"
             yield Static(Syntax(self.code, "python", word_wrap=True), id="code")
-            yield Static(id="code-status")
+            yield Plain(id="code-status")
 
     def action_write(self) -> None:
-        status = self.query_one("#code-status", Static)
-        path = free_path(self.folder, self.stem)
+        """Save to a new file; the status line shows where, or why not (a path is shown as it is,
+        never read as markup)."""
+        status = self.query_one("#code-status", Plain)
         try:
-            path.write_text(self.code, encoding="utf-8")
-        except OSError as error:
-            status.update(f"Could not save: {error.strerror or error}")
+            path = write_new(self.folder, self.stem, self.code)
+        except ExportError as error:
+            status.update(f"Could not save: {error}")
             status.add_class("-error")
             return
         status.update(f"Saved to {path}")

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from rich import box
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from tutor.text import clean
 from tutor.widgets.prose import Prose
+from tutor.widgets.text import plain
 
 
 def key_rows(screen: Screen) -> list[tuple[str, str]]:
@@ -65,9 +68,9 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("key", style="bold", no_wrap=True)
         table.add_column("does")
         for key, description in self.rows:
-            table.add_row(key, description)
+            table.add_row(Text(clean(key)), Text(clean(description)))
         with VerticalScroll() as scroll:
-            scroll.border_title = f"Keys: {self.title_text}  (Esc closes)"
+            scroll.border_title = plain(f"Keys: {self.title_text}  (Esc closes)", multiline=False)
             yield Static(table, id="help-keys")
             if self.details:
                 yield Prose(self.details)

@@ -3,7 +3,6 @@ lesson files are named, not hidden."""
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.screen import Screen
@@ -13,6 +12,7 @@ from textual.widgets.option_list import Option
 from tutor.course.loader import LessonError
 from tutor.course.model import Lesson
 from tutor.course.progress import completion
+from tutor.widgets.text import plain
 
 
 class HomeScreen(Screen):
@@ -36,19 +36,18 @@ class HomeScreen(Screen):
     def on_mount(self) -> None:
         option_list = self.query_one(OptionList)
         option_list.add_options([Option(self._prompt(lesson), id=lesson.id) for lesson in self.lessons])
-        option_list.add_options([Option(Text(f"⚠ {problem}", style="bold"), disabled=True)
+        option_list.add_options([Option(plain(f"⚠ {problem}", "bold"), disabled=True)
                                  for error in self.errors for problem in error.problems])
         if self.lessons:
             ids = [lesson.id for lesson in self.lessons]
             option_list.highlighted = ids.index(self.highlight) if self.highlight in ids else 0
         option_list.focus()
 
-    def _prompt(self, lesson: Lesson) -> Text:
+    def _prompt(self, lesson: Lesson):
         done = completion(lesson, self.app.progress.lessons.get(lesson.id))
-        text = Text(lesson.title, style="bold")
-        text.append(f"   {done.describe()}", style="bold green" if done.finished else "italic")
-        text.append(f"\n{lesson.summary}", style="dim")
-        return text
+        return (plain(lesson.title, "bold", multiline=False)
+                + plain(f"   {done.describe()}", "bold green" if done.finished else "italic")
+                + plain("\n") + plain(lesson.summary, "dim", multiline=False))
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:

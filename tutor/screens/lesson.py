@@ -11,9 +11,13 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Header
 
-from tutor.course.model import ConvLab as ConvLabSpec, FeatureLab as FeatureLabSpec, Lesson, PoolLab as PoolLabSpec
+from tutor.course.model import ConvLab as ConvLabSpec
+from tutor.course.model import FeatureLab as FeatureLabSpec
+from tutor.course.model import Lesson
+from tutor.course.model import PoolLab as PoolLabSpec
+from tutor.text import clean
 from tutor.widgets.conv_lab import ConvLab
 from tutor.widgets.drill import DrillCard
 from tutor.widgets.exercise import ExerciseCard
@@ -22,6 +26,7 @@ from tutor.widgets.lab import Lab
 from tutor.widgets.pool_lab import PoolLab
 from tutor.widgets.prose import Prose
 from tutor.widgets.summary import LessonSummary
+from tutor.widgets.text import Plain
 from tutor.widgets.training_lab import TrainingLab
 
 # Which widget shows which kind of lab.
@@ -71,7 +76,7 @@ class LessonScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield VerticalScroll(id="page")
-        yield Static(id="page-bar")
+        yield Plain(id="page-bar")
         yield Footer()
 
     async def on_mount(self) -> None:
@@ -107,8 +112,8 @@ class LessonScreen(Screen):
             await self._build_page()
 
     async def _build_page(self) -> None:
-        self.title = self.lesson.title
-        self.sub_title = f"{self.page_index + 1}/{self.page_count}: {self.page_title}"
+        self.title = clean(self.lesson.title)
+        self.sub_title = clean(f"{self.page_index + 1}/{self.page_count}: {self.page_title}")
         container = self.query_one("#page", VerticalScroll)
         await container.remove_children()
         await container.mount_all(self._page_widgets())
@@ -120,10 +125,10 @@ class LessonScreen(Screen):
 
     def _page_widgets(self) -> list:
         record = self.app.progress.lesson(self.lesson.id)
-        widgets = [Static(self.page_title, id="page-title")]
+        widgets = [Plain(self.page_title, id="page-title")]
         if self.on_summary:
             return widgets + [LessonSummary(self.lesson, record),
-                              Static("Esc: back to the lesson list · PgUp: back through the pages", id="summary-hint")]
+                              Plain("Esc: back to the lesson list · PgUp: back through the pages", id="summary-hint")]
         page = self.lesson.pages[self.page_index]
         widgets.append(Prose(page.body, id="prose"))
         if page.lab:
@@ -138,8 +143,8 @@ class LessonScreen(Screen):
     @on(ExerciseCard.Changed)
     def _exercise_changed(self, event: ExerciseCard.Changed) -> None:
         card = event.card
-        self.app.exercise_changed(self.lesson.id, card.exercise.id, solved=card.solved,
-                                  attempts=card.attempts, hints=card.hints_shown, revealed=card.revealed)
+        self.app.exercise_changed(self.lesson.id, card.exercise.id, attempted=event.attempted, solved=card.solved,
+                                  hints=card.hints_shown, revealed=card.revealed)
 
     def _focus_first(self) -> None:
         """On a page of questions, focus the first answer box; where there is a lab, the page
@@ -153,6 +158,6 @@ class LessonScreen(Screen):
     def _update_bar(self) -> None:
         back = "◀ PgUp" if self.page_index > 0 else "      "
         forward = "PgDn ▶" if self.page_index < self.page_count - 1 else "end of lesson"
-        self.query_one("#page-bar", Static).update(
+        self.query_one("#page-bar", Plain).update(
             f"{back}   page {self.page_index + 1} of {self.page_count}: {self.page_title}   {forward}"
         )

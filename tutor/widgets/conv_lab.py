@@ -11,15 +11,20 @@ from dataclasses import replace
 
 from textual import on
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Static
 
-from tutor.course.explain import parameter_formula, shape_text, side_formula, unrolled_lines
+from tutor.course.explain import (
+    parameter_formula,
+    shape_text,
+    side_formula,
+    unrolled_lines,
+)
 from tutor.course.labs import ConvTensors, conv_tensors
 from tutor.course.model import ConvLab as ConvLabSpec
 from tutor.numbers import format_number
 from tutor.widgets.lab import Lab, address, set_text
 from tutor.widgets.stepper import Stepper
 from tutor.widgets.tensor_grid import TensorGrid
+from tutor.widgets.text import Plain
 
 # The settings a learner can switch on a playground page: (name, label, choices).
 SETTINGS = (
@@ -84,7 +89,7 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
         """Everything that depends on the layer's shape: rebuilt when a setting changes it."""
         t = self.tensors
         if "input" in self.show:
-            yield Static(f"Input a  {shape_text(t.x.shape)}  [batch, channels, height, width]{self._padding_note()}",
+            yield Plain(f"Input a  {shape_text(t.x.shape)}  [batch, channels, height, width]{self._padding_note()}",
                          classes="lab-heading")
             yield Horizontal(
                 *(TensorGrid(t.x[0, c], editable=True, label=f"channel {c}", id=f"x-{c}") for c in range(t.x.shape[1])),
@@ -92,19 +97,19 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
             )
         if "kernels" in self.show:
             bias = "" if t.bias is None else "   bias " + shape_text(format_number(b) for b in t.bias)
-            yield Static(f"Kernels  c.weight  {shape_text(t.weight.shape)}  [out, in, height, width]; "
+            yield Plain(f"Kernels  c.weight  {shape_text(t.weight.shape)}  [out, in, height, width]; "
                          f"labelled (out, in){bias}", classes="lab-heading")
             yield Horizontal(*(self._kernel_group(o) for o in range(t.weight.shape[0])), classes="lab-row")
         if "output" in self.show:
-            yield Static(f"Output  c(a)  {shape_text(self.output.shape)}", classes="lab-heading")
+            yield Plain(f"Output  c(a)  {shape_text(self.output.shape)}", classes="lab-heading")
             yield Horizontal(
                 *(TensorGrid(self.output[0, o], label=f"out {o}", id=f"y-{o}") for o in range(self.output.shape[1])),
                 classes="lab-row",
             )
         if "settings" in self.show:
-            yield Static(self._arithmetic(), id="arithmetic")
+            yield Plain(self._arithmetic(), id="arithmetic")
         if self.stepping:
-            yield Static(id="steps")
+            yield Plain(id="steps")
 
     def _padding_note(self) -> str:
         before, after = self.tensors.spec.pads
@@ -238,7 +243,9 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
         self.say(f"{where} = {format_number(event.value)}; the output was recomputed by nn.Conv2d.")
 
     def _recompute(self) -> None:
-        from tutor.engine import conv  # loaded already: the lab is only editable once it is
+        from tutor.engine import (
+            conv,  # loaded already: the lab is only editable once it is
+        )
 
         t = self.tensors
         self.output = conv.conv_forward(t.spec, t.x, t.weight, t.bias)
@@ -291,4 +298,4 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
                 grid.window = frozenset()
         value = format_number(float(self.output[0, o, r, c]))
         lines = [f"output[0, {o}, {r}, {c}] = {value}   (nn.Conv2d; {self.step_title()})", *unrolled_lines(unrolled)]
-        set_text(self.query_one("#steps", Static), "\n".join(lines))
+        set_text(self.query_one("#steps", Plain), "\n".join(lines))

@@ -9,12 +9,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Input, Static
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from tutor.course.answers import AnswerError, check
 from tutor.course.drill import Question, question
 from tutor.widgets.prose import Prose
+from tutor.widgets.text import Plain
 
 
 class DrillCard(Vertical):
@@ -45,8 +46,8 @@ Type the answer and press **Enter**. **Ctrl+N** asks a new question.
     def compose(self) -> ComposeResult:
         yield Prose("Preparing a question…", id="drill-prompt")
         yield Input(placeholder="your answer, then Enter", max_length=200, id="answer")
-        yield Static(id="drill-feedback")
-        yield Static(id="drill-solution")
+        yield Plain(id="drill-feedback")
+        yield Plain(id="drill-solution")
 
     def on_mount(self) -> None:
         self.call_after_refresh(self.action_next)
@@ -70,14 +71,14 @@ Type the answer and press **Enter**. **Ctrl+N** asks a new question.
         event.stop()
         if self.question is None:
             return
-        feedback = self.query_one("#drill-feedback", Static)
+        feedback = self.query_one("#drill-feedback", Plain)
         try:
             verdict = check(self.question.expected, event.value)
         except AnswerError as error:
             feedback.update(str(error))
             feedback.set_class(True, "-wrong")
             return
-        solution = self.query_one("#drill-solution", Static)
+        solution = self.query_one("#drill-solution", Plain)
         if verdict.correct:
             self.streak += 1
             self.best = max(self.best, self.streak)

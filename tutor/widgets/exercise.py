@@ -7,13 +7,15 @@ saved record and reports every change up as ``ExerciseCard.Changed``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import Input, Static
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from tutor.course.answers import AnswerError, check
@@ -21,6 +23,7 @@ from tutor.course.model import Exercise, Lab
 from tutor.course.progress import ExerciseRecord
 from tutor.course.quantities import Expected, expected
 from tutor.widgets.prose import Prose
+from tutor.widgets.text import Plain
 
 PLACEHOLDERS = {
     "shape": "a shape, e.g. [1, 2, 4, 4] or 1x2x4x4 — then Enter",
@@ -68,12 +71,13 @@ worked solution. Shapes may be written `[1, 3, 3, 3]`, `(1,3,3,3)`, `1x3x3x3` or
     status: reactive[str] = reactive("unanswered", init=False)
     hints_shown: reactive[int] = reactive(0, init=False)
 
+    @dataclass
     class Changed(Message):
-        """The learner answered, took a hint or revealed the solution."""
+        """The learner answered (``attempted``), took a hint or revealed the solution. Progress
+        counts only go up: the record adds the attempt and keeps the furthest hint."""
 
-        def __init__(self, card: ExerciseCard) -> None:
-            super().__init__()
-            self.card = card
+        card: ExerciseCard
+        attempted: bool = False
 
         @property
         def control(self) -> ExerciseCard:
@@ -93,9 +97,9 @@ worked solution. Shapes may be written `[1, 3, 3, 3]`, `(1,3,3,3)`, `1x3x3x3` or
         options = "".join(f"\n- **({c.key})** {c.text}" for c in self.exercise.choices)
         yield Prose(self.exercise.prompt + ("\n" + options if options else ""))
         yield Input(placeholder=PLACEHOLDERS[self.exercise.answer.kind], max_length=200, id="answer")
-        yield Static(id="feedback")
-        yield Static(id="hints")
-        yield Static(id="solution")
+        yield Plain(id="feedback")
+        yield Plain(id="hints")
+        yield Plain(id="solution")
 
     def on_mount(self) -> None:
         self._put("feedback", "")
@@ -150,7 +154,7 @@ worked solution. Shapes may be written `[1, 3, 3, 3]`, `(1,3,3,3)`, `1x3x3x3` or
             self._feedback(f"✗ {verdict.message}  (attempt {self.attempts})", "wrong")
             if self.status == "unanswered":
                 self.status = "wrong"
-        self.post_message(self.Changed(self))
+        self.post_message(self.Changed(self, attempted=True))
 
     def action_hint(self) -> None:
         hints = self.exercise.hints
@@ -173,9 +177,9 @@ worked solution. Shapes may be written `[1, 3, 3, 3]`, `(1,3,3,3)`, `1x3x3x3` or
         self._show_solution()
 
     # --- drawing -------------------------------------------------------------------------------
-    def _put(self, part: str, text: str) -> Static:
+    def _put(self, part: str, text: str) -> Plain:
         """Write ``text`` into a part of the card; an empty part takes no room."""
-        static = self.query_one(f"#{part}", Static)
+        static = self.query_one(f"#{part}", Plain)
         static.update(text)
         static.display = bool(text)
         return static

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from textual import on
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Static
 
 from tutor.course.model import FeatureLab as FeatureLabSpec
 from tutor.engine.presets import PRESETS
@@ -13,6 +12,7 @@ from tutor.numbers import format_number
 from tutor.widgets.lab import Lab, address
 from tutor.widgets.stepper import Stepper
 from tutor.widgets.tensor_grid import TensorGrid
+from tutor.widgets.text import Plain
 
 CUSTOM = "custom"
 
@@ -63,14 +63,14 @@ On a map, the arrows move the cursor and its exact value is shown under the map.
     def parts(self):
         height, width = self.image.shape
         channels = len(self.kernels)
-        yield Static(f"Image [1, 1, {height}, {width}]  (0 black … 1 white)   →   "
+        yield Plain(f"Image [1, 1, {height}, {width}]  (0 black … 1 white)   →   "
                      f"nn.Conv2d(1, {channels}, 3, padding=1, bias=False): a kernel and a map per channel",
                      classes="lab-heading")
         yield Horizontal(TensorGrid(self.image, compact=True, label="image", id="image"),
                          *(self._kernel(o) for o in range(channels)), classes="lab-row")
         yield Horizontal(*(TensorGrid(self.maps[o], compact=True, label=f"map {o}", id=f"y-{o}")
                            for o in range(channels)), classes="lab-row")
-        yield Static(id="distinct")
+        yield Plain(id="distinct")
 
     def _kernel(self, out: int) -> Vertical:
         return Vertical(
@@ -131,6 +131,6 @@ On a map, the arrows move the cursor and its exact value is shown under the map.
         for out, name in enumerate(self.names):
             self.query_one(f"#set-preset-{out}", Stepper).value = name
         distinct = symmetry.distinct_count(self.maps)
-        self.query_one("#distinct", Static).update(
+        self.query_one("#distinct", Plain).update(
             f"distinct feature maps: {distinct} of {len(self.maps)}"
             + ("   (the channels repeat each other)" if distinct < len(self.maps) else ""))

@@ -9,10 +9,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.reactive import reactive, var
-from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from tutor.widgets.tensor_grid import TensorGrid
+from tutor.widgets.text import Plain
 
 Cell = tuple[int, int, int]  # (channel, row, col) of the output
 
@@ -24,7 +24,7 @@ def address(grid: TensorGrid) -> tuple[str, tuple[int, ...]]:
     return kind, tuple(int(i) for i in index)
 
 
-def _footprint(static: Static, text: str) -> tuple[int, ...]:
+def _footprint(static: Plain, text: str) -> tuple[int, ...]:
     """The rows ``text`` takes in ``static``, wrapped at its width; and its widest row, which
     matters only to a widget as wide as its text (``width: auto``)."""
     width = max(static.content_size.width, 1)
@@ -33,8 +33,8 @@ def _footprint(static: Static, text: str) -> tuple[int, ...]:
     return (height, max(rows)) if static.styles.width is not None and static.styles.width.is_auto else (height,)
 
 
-def set_text(static: Static, text: str) -> None:
-    """Update a Static, asking for a layout pass only when the text's footprint changes: a
+def set_text(static: Plain, text: str) -> None:
+    """Update a Plain, asking for a layout pass only when the text's footprint changes: a
     layout of the whole page costs more than the repaint, and a key press must fit a frame."""
     old = getattr(static, "_tutor_text", None)
     same = old is not None and _footprint(static, old) == _footprint(static, text)
@@ -105,7 +105,7 @@ class Lab(Vertical):
 
     # --- building -------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Static("Loading PyTorch…", id="lab-status")
+        yield Plain("Loading PyTorch…", id="lab-status")
 
     def on_mount(self) -> None:
         self._player = self.set_interval(self.PLAY_SECONDS, self._tick, pause=True)
@@ -146,7 +146,7 @@ class Lab(Vertical):
             self.step = (index[0], event.row, event.col)
 
     def say(self, text: str, error: bool = False) -> None:
-        status = self.query_one("#lab-status", Static)
+        status = self.query_one("#lab-status", Plain)
         set_text(status, text)
         status.set_class(error, "-error")
 

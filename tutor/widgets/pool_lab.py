@@ -8,7 +8,6 @@ from dataclasses import replace
 
 from textual import on
 from textual.containers import Horizontal
-from textual.widgets import Static
 
 from tutor.course.explain import pool_lines, shape_text, side_formula
 from tutor.course.labs import pool_input
@@ -18,6 +17,7 @@ from tutor.numbers import format_number
 from tutor.widgets.lab import Lab, address, set_text
 from tutor.widgets.stepper import Stepper
 from tutor.widgets.tensor_grid import TensorGrid
+from tutor.widgets.text import Plain
 
 # The settings a learner can switch: (field, label, choices, names shown).
 SETTINGS = (
@@ -67,20 +67,20 @@ step the window, **Space** plays, **r** restores the lesson's values.
             yield Horizontal(*(Stepper(label, choices, getattr(self.pool, name), names=names, id=f"set-{name}")
                                for name, label, choices, names in SETTINGS), classes="lab-row settings")
         if self.spec.source is not None:
-            yield Static(id="chain", classes="lab-heading")
+            yield Plain(id="chain", classes="lab-heading")
         if "input" in self.show:
-            yield Static(id="input-heading", classes="lab-heading")
+            yield Plain(id="input-heading", classes="lab-heading")
             editable = self.spec.source is None
             yield Horizontal(*(TensorGrid(self.x[0, c], editable=editable, label=f"channel {c}", id=f"x-{c}")
                                for c in channels), classes="lab-row")
         if "output" in self.show:
-            yield Static(id="output-heading", classes="lab-heading")
+            yield Plain(id="output-heading", classes="lab-heading")
             yield Horizontal(*(TensorGrid(self.out[0, c], label=f"channel {c}", id=f"y-{c}") for c in channels),
                              classes="lab-row")
         if self.stepping:
-            yield Static(id="steps")
+            yield Plain(id="steps")
         if "gradient" in self.show:
-            yield Static("Where the gradient flows: x.grad after pool(x).sum().backward()", classes="lab-heading")
+            yield Plain("Where the gradient flows: x.grad after pool(x).sum().backward()", classes="lab-heading")
             yield Horizontal(*(TensorGrid(self.grad[0, c], label=f"grad {c}", id=f"g-{c}") for c in channels),
                              classes="lab-row")
 
@@ -147,11 +147,11 @@ step the window, **Space** plays, **r** restores the lesson's values.
         if self.pool.padding:
             padding = ("; padding cells hold -inf, so they never win" if self.pool.kind == "max"
                        else "; padding cells count as 0 (count_include_pad=True)")
-        for heading in self.query("#input-heading").results(Static):
+        for heading in self.query("#input-heading").results(Plain):
             heading.update(f"Input x  {shape_in}  [batch, channels, height, width]{padding}")
-        for heading in self.query("#output-heading").results(Static):
+        for heading in self.query("#output-heading").results(Plain):
             heading.update(f"Output  pool(x)  {shape_out}")
-        for chain in self.query("#chain").results(Static):
+        for chain in self.query("#chain").results(Plain):
             source = self.spec.source
             height, _ = side_formula(self.pool, self.x.shape[2])
             chain.update(f"{shape_text(source.input_shape)} → {source.layer.call()} → {shape_in} → "
@@ -177,4 +177,4 @@ step the window, **Space** plays, **r** restores the lesson's values.
                 if mine:
                     grid.cursor = (r, q)
         header = f"output[0, {c}, {r}, {q}] = {format_number(cell.value)}   (nn.{self.pool.module_name}; {self.step_title()})"
-        set_text(self.query_one("#steps", Static), "\n".join([header, *pool_lines(self.pool, cell)]))
+        set_text(self.query_one("#steps", Plain), "\n".join([header, *pool_lines(self.pool, cell)]))

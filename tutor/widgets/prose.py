@@ -48,7 +48,8 @@ class Prose(Markdown):
     BLOCKS = {**Markdown.BLOCKS, "fence": CodeBlock, "code_block": CodeBlock}
 
     def __init__(self, markdown: str = "", *, id: str | None = None) -> None:
-        super().__init__(None, id=id, parser_factory=commonmark)
+        # Links are shown, never followed: a lesson may not open a browser or a file.
+        super().__init__(None, id=id, parser_factory=commonmark, open_links=False)
         self._markdown = markdown
 
     def compose(self) -> ComposeResult:

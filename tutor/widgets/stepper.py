@@ -10,6 +10,8 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from tutor.widgets.text import plain
+
 
 class Stepper(Widget, can_focus=True):
     """``label ◂ value ▸`` (``◀ ▶`` when focused). The learner's changes are posted as
@@ -48,16 +50,30 @@ class Stepper(Widget, can_focus=True):
         self.label = label
         self.choices = list(choices)
         self.names = list(names) if names else [str(choice) for choice in self.choices]
-        self.set_reactive(Stepper.value, value)
+        self.set_reactive(Stepper.value, self.validate_value(value))
 
-    def render(self) -> str:
-        index = self.choices.index(self.value) if self.value in self.choices else 0
+    def validate_value(self, value: Any) -> Any:
+        """A value that is not among the choices (a lesson's 16x16 input, its lr 0.05) joins
+        them in order, so the setting shows and steps from the value really in use."""
+        if value not in self.choices:
+            numbers = [i for i, c in enumerate(self.choices) if _number(c) and _number(value) and c > value]
+            at = numbers[0] if numbers else len(self.choices)
+            self.choices.insert(at, value)
+            self.names.insert(at, str(value))
+        return value
+
+    def render(self):
+        index = self.choices.index(self.value)
         left, right = ("◀", "▶") if self.has_focus else ("◂", "▸")  # focus shown without colour too
-        return f"{self.label} {left} {self.names[index]} {right}"
+        return plain(f"{self.label} {left} {self.names[index]} {right}", multiline=False)
 
     def action_change(self, delta: int) -> None:
-        index = self.choices.index(self.value) if self.value in self.choices else 0
+        index = self.choices.index(self.value)
         target = min(max(index + delta, 0), len(self.choices) - 1)
         if target != index:
             previous, self.value = self.value, self.choices[target]
             self.post_message(self.Changed(self, self.value, previous))
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

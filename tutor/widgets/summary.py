@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from rich import box
 from rich.table import Table
+from rich.text import Text
 from textual.widgets import Static
 
 from tutor.course.model import Lesson
 from tutor.course.progress import LessonRecord, completion
+from tutor.text import clean
 
 
 class LessonSummary(Static):
@@ -24,7 +26,7 @@ class LessonSummary(Static):
     @staticmethod
     def _render_summary(lesson: Lesson, record: LessonRecord) -> Table:
         done = completion(lesson, record)
-        table = Table(title=f"{lesson.title}: {done.describe()}", box=box.SIMPLE_HEAD, expand=True,
+        table = Table(title=Text(clean(f"{lesson.title}: {done.describe()}")), box=box.SIMPLE_HEAD, expand=True,
                       title_justify="left", title_style="bold")
         for column in ("page", "exercise", "result", "attempts", "hints"):
             table.add_column(column)
@@ -37,6 +39,7 @@ class LessonSummary(Static):
                     state = "✓ solved" + (" (after the reveal)" if result.revealed else "")
                 else:
                     state = "revealed" if result.revealed else "✗ not yet"
-                table.add_row(str(number), exercise.id, state, str(result.attempts if result else 0),
-                              f"{result.hints if result else 0} of {len(exercise.hints)}")
+                cells = (number, exercise.id, state, result.attempts if result else 0,
+                         f"{result.hints if result else 0} of {len(exercise.hints)}")
+                table.add_row(*(Text(clean(cell)) for cell in cells))  # Rich would read a str as markup
         return table

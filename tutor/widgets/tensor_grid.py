@@ -23,6 +23,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from tutor.numbers import MAX_CHARS, NumberError, format_number, parse_number
+from tutor.widgets.text import plain
 
 # A cell holds at most this much: the grid is for reading, not for big numbers.
 CELL_LIMIT = 9999.0
@@ -134,7 +135,7 @@ class TensorGrid(Widget, can_focus=True):
         super().__init__(id=id, classes=classes)
         self.editable = editable
         self.compact = compact  # a heat map: two shade characters a cell; the cursor's value below
-        self.border_title = label
+        self.border_title = plain(label, multiline=False)
         self._held_width = 0  # the cells keep at least this width (see watch_values)
         self.set_reactive(TensorGrid.values, as_grid(values))
 
@@ -201,7 +202,8 @@ class TensorGrid(Widget, can_focus=True):
         """A heat map hides its numbers: the exact value under the cursor goes under the grid."""
         if self.compact and self.values:
             row, col = self.cursor
-            self.border_subtitle = f"[{row}, {col}] = {format_number(self.values[row][col])}" if self.has_focus else ""
+            value = f"[{row}, {col}] = {format_number(self.values[row][col])}"
+            self.border_subtitle = plain(value if self.has_focus else "")
 
     def on_focus(self) -> None:
         self._show_cursor_value()

@@ -8,7 +8,7 @@ import time
 from textual import on, work
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Sparkline, Static
+from textual.widgets import Sparkline
 from textual.worker import get_current_worker
 
 from tutor.course.labs import trainer
@@ -17,6 +17,7 @@ from tutor.numbers import format_number
 from tutor.widgets.lab import Lab, address
 from tutor.widgets.stepper import Stepper
 from tutor.widgets.tensor_grid import TensorGrid
+from tutor.widgets.text import Plain
 
 RATES = (0.01, 0.03, 0.1, 0.3, 1.0)
 STEPS_PER_FRAME = 5
@@ -77,16 +78,16 @@ and press **← / →** to change them (a new init starts again; a new rate appl
         snap = self.snapshot
         yield Horizontal(Stepper("init", ("equal", "random"), self.init, id="set-init"),
                          Stepper("lr", RATES, self.lr, id="set-lr"), classes="lab-row settings")
-        yield Static(id="train-status")
+        yield Plain(id="train-status")
         yield Sparkline([], id="loss")
         hidden = range(len(snap.kernels))
-        yield Static("Hidden kernels: hidden.weight[:, 0]", classes="lab-heading")
+        yield Plain("Hidden kernels: hidden.weight[:, 0]", classes="lab-heading")
         yield Horizontal(*(TensorGrid(snap.kernels[i], label=f"kernel {i}", id=f"w-{i}-0") for i in hidden),
                          classes="lab-row")
-        yield Static("Their gradients in the last step: hidden.weight.grad[:, 0]", classes="lab-heading")
+        yield Plain("Their gradients in the last step: hidden.weight.grad[:, 0]", classes="lab-heading")
         yield Horizontal(*(TensorGrid(snap.gradients[i], label=f"grad {i}", id=f"g-{i}") for i in hidden),
                          classes="lab-row")
-        yield Static("The target (the digit's edges) and what the net draws now", classes="lab-heading")
+        yield Plain("The target (the digit's edges) and what the net draws now", classes="lab-heading")
         yield Horizontal(TensorGrid(self.target, compact=True, label="target", id="target"),
                          TensorGrid(snap.output, compact=True, label="net output", id="y-0"), classes="lab-row")
 
@@ -161,7 +162,7 @@ and press **← / →** to change them (a new init starts again; a new rate appl
         self.query_one("#loss", Sparkline).data = list(snap.losses[-200:])
         loss = format_number(snap.losses[-1]) if snap.losses else "–"
         same = "yes" if snap.gradients_identical else "no"
-        self.query_one("#train-status", Static).update(
+        self.query_one("#train-status", Plain).update(
             f"step {snap.step} · loss {loss} · distinct hidden kernels: {snap.distinct_kernels} of "
             f"{len(snap.kernels)} · gradients identical this step: {same if snap.step else '–'}"
             f"{' · running' if self.playing else ''}")
