@@ -137,6 +137,51 @@ def keys(presses: int, home: str) -> dict[str, list[float]]:
     return results
 
 
+# Larger labs: the cost of a step or an edit must not grow with the tensors (only what is on
+# screen and the one cell explained are worked on).
+SIZES = {
+    "notebook 1x2x4x4, k2": None,  # the bundled convolution lesson, measured by keys()
+    "1x3x28x28, 8 out, k5, pad 2": ((1, 3, 28, 28), {"in_channels": 3, "out_channels": 8, "kernel_size": 5, "padding": 2}),
+    "1x16x64x64, 16 out, k9": ((1, 16, 64, 64), {"in_channels": 16, "out_channels": 16, "kernel_size": 9}),
+}
+SIZE_LESSON = """id = "size"
+title = "Size"
+summary = "A lab of one size."
+[labs.big]
+kind = "conv2d"
+input = {{ shape = {shape}, fill = "randn" }}
+layer = {{ {layer} }}
+seed = 0
+[[pages]]
+title = "Big"
+lab = "big"
+show = ["input", "kernels", "output", "steps"]
+"""
+
+
+def sized(shape, layer: dict, presses: int, home: str) -> dict[str, list[float]]:
+    """Start-up to the lab computed, steps and input-cell edits of one larger lab."""
+    with tempfile.TemporaryDirectory() as folder:
+        arguments = ", ".join(f"{key} = {value}" for key, value in layer.items())
+        with open(os.path.join(folder, "size.toml"), "w") as lesson:
+            lesson.write(SIZE_LESSON.format(shape=list(shape), layer=arguments))
+        term = Terminal([*TUTOR, "--lessons", folder, "--lesson", "size"], home)
+        results = {"computed s": [term.wait_for("every number below", limit=120)],
+                   "step ms": [], "step bytes": [], "edit ms": [], "edit bytes": []}
+        for _ in range(presses):
+            seconds, size = term.press("n")
+            results["step ms"].append(seconds * 1000)
+            results["step bytes"].append(size)
+        term.press("tab")  # input channel 0: an edit there changes every output channel
+        for number in range(presses // 2):
+            term.press(str(number % 9 + 1))
+            seconds, size = term.press("enter", settle=0.3)
+            results["edit ms"].append(seconds * 1000)
+            results["edit bytes"].append(size)
+        term.close()
+    return results
+
+
 def minimal_keys(presses: int, home: str) -> list[float]:
     """Key press to frame in the minimal app (a binding that updates one Static): the floor."""
     term = Terminal([sys.executable, "-c", MINIMAL_APP], home)
@@ -163,22 +208,38 @@ def memory(home: str) -> float:
     return mb
 
 
+def p95(values):
+    return sorted(values)[max(0, int(len(values) * 0.95) - 1)]
+
+
+def report_sizes(sizes: dict, presses: int) -> None:
+    print(f"lab size ({presses // 2} steps, {presses // 4} input-cell edits each)")
+    for name, case in sizes.items():
+        step, edit, size = case["step ms"], case["edit ms"], case["step bytes"]
+        print(f"  {name:<28} computed {case['computed s'][0]:4.1f} s   step median {statistics.median(step):5.1f} "
+              f"p95 {p95(step):5.1f} ms   edit p95 {p95(edit):6.1f} ms   bytes/step p95 {p95(size):5.0f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presses", type=int, default=60)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--sizes", action="store_true", help="only the larger labs")
     args = parser.parse_args()
+    if args.sizes:
+        with tempfile.TemporaryDirectory() as home:
+            report_sizes({name: sized(*case, args.presses // 2, home) for name, case in SIZES.items() if case},
+                         args.presses)
+        return
     with tempfile.TemporaryDirectory() as home:
         times = startup(args.runs, home)
         pressed = keys(args.presses, home)
         floor = minimal_keys(args.presses, home)
+        sizes = {name: sized(*case, args.presses // 2, home) for name, case in SIZES.items() if case}
         rss = memory(home)
 
     def median_ms(values):
         return f"{statistics.median(values) * 1000:6.0f} ms"
-
-    def p95(values):
-        return sorted(values)[max(0, int(len(values) * 0.95) - 1)]
 
     first, minimal = statistics.median(times["first screen"]), statistics.median(times["minimal first screen"])
     print(f"start-up (median of {args.runs} runs, 120x40 pty)")
@@ -192,6 +253,7 @@ def main() -> None:
         print(f"  {name:<5} median {statistics.median(ms):5.1f} ms   p95 {p95(ms):5.1f} ms   "
               f"bytes median {statistics.median(size):6.0f}   p95 {p95(size):6.0f}")
     print(f"  minimal app median {statistics.median(floor):5.1f} ms   p95 {p95(floor):5.1f} ms")
+    report_sizes(sizes, args.presses)
     print(f"resident memory after visiting every lesson: {rss:.0f} MB")
 
 

@@ -12,8 +12,8 @@ import statistics
 import time
 from pathlib import Path
 
-from tutor.course.labs import trainer
 from tutor.course.loader import bundled_folder, load_lesson
+from tutor.labs.training import trainer
 
 
 def main() -> None:

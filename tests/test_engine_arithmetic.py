@@ -8,10 +8,10 @@ import pytest
 import torch
 from conftest import torch_conv
 
-from tutor.course.drill import question, random_layer
-from tutor.course.explain import parameter_formula, side_formula
 from tutor.engine import conv, layers
 from tutor.engine.spec import ConvSpec
+from tutor.labs.drill import question, random_layer
+from tutor.labs.explain import parameter_formula, side_formula
 
 
 def random_case(rng: random.Random):

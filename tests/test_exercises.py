@@ -5,7 +5,7 @@ from conftest import goto_page, settle, tab_to
 
 from tutor.course.answers import AnswerError, check, parse_shape
 from tutor.course.loader import bundled_folder, load_lesson
-from tutor.course.quantities import expected
+from tutor.labs.expected import expected
 
 LESSON = load_lesson(bundled_folder() / "convolution.toml")
 

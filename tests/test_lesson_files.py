@@ -256,7 +256,7 @@ def test_check_cleans_an_answer_error(tmp_path, capsys, monkeypatch):
     def fails(answer, labs):
         raise ValueError("no \x1b[2J answer")
 
-    monkeypatch.setattr("tutor.course.quantities.expected", fails)
+    monkeypatch.setattr("tutor.labs.expected.expected", fails)
     assert main(["check", str(write(tmp_path, GOOD))]) == 1
     out = capsys.readouterr().out
     assert "exercises.output-shape.answer: cannot be computed: no \\x1b[2J answer" in out

@@ -43,7 +43,7 @@ async def test_every_preset_by_keys_gives_torchs_shape(make_app):
             assert stepper.value == preset.name
             expected = torch_shape(preset.layer, preset.input_shape)
             assert f"output {list(expected)}" in text(app, "#arithmetic"), preset.name
-            assert app.screen.query_one("#lab").output.shape == expected
+            assert app.screen.query_one("#lab").session.output.shape == expected
     assert {p.name: torch_shape(p.layer, p.input_shape)[2:] for p in LAB.presets} == {
         "no padding, unit stride": (2, 2), "arbitrary padding": (6, 6), "half (same) padding": (5, 5),
         "full padding": (7, 7), "no padding, strides": (2, 2), "padding, strides": (3, 3),
@@ -87,11 +87,11 @@ async def test_rejected_settings_keep_the_last_good_state(make_app, setting, pre
         await goto_page(app, pilot, 0)
         await choose(app, pilot, "padding", ["left"])
         await choose(app, pilot, "height", ["left", "left", "left"])  # H 2: no room for a big kernel
-        before = app.screen.query_one("#lab").output.copy()
+        before = app.screen.query_one("#lab").session.output.copy()
         await choose(app, pilot, setting, presses)
         assert words in text(app, "#lab-status") and "last good settings are kept" in text(app, "#lab-status")
-        assert np.array_equal(app.screen.query_one("#lab").output, before)
-        spec = app.screen.query_one("#lab").tensors.spec
+        assert np.array_equal(app.screen.query_one("#lab").session.output, before)
+        spec = app.screen.query_one("#lab").session.layer
         assert app.screen.query_one(f"#set-{setting}", Stepper).value == getattr(spec, setting)
 
 
@@ -103,8 +103,8 @@ async def test_same_padding_with_stride_is_refused(make_app):
         assert "padding='same' needs stride 1" in text(app, "#lab-status")
         await choose(app, pilot, "stride", ["left"])
         await choose(app, pilot, "padding", ["right"])
-        assert app.screen.query_one("#lab").tensors.spec.padding == "same"
-        assert app.screen.query_one("#lab").output.shape[2:] == (5, 5)
+        assert app.screen.query_one("#lab").session.layer.padding == "same"
+        assert app.screen.query_one("#lab").session.output.shape[2:] == (5, 5)
 
 
 async def test_show_code_runs_in_python_and_saves(make_app, tmp_path, monkeypatch):
@@ -113,7 +113,7 @@ async def test_show_code_runs_in_python_and_saves(make_app, tmp_path, monkeypatc
     async with app.run_test(size=(120, 40)) as pilot:
         await goto_page(app, pilot, 0)
         await choose(app, pilot, "bias", ["right"])
-        output = app.screen.query_one("#lab").output
+        output = app.screen.query_one("#lab").session.output
         await pilot.press("c")
         assert type(app.screen).__name__ == "CodeScreen"
         await pilot.press("w", "w")

@@ -77,7 +77,7 @@ async def test_rejected_padding_keeps_the_last_good_state(make_app):
         assert "at most half the kernel size" in text(app, "#lab-status")
         assert app.screen.query_one("#set-padding", Stepper).value == 1
         assert np.array_equal(shown(app, "y-0"), good)
-        assert app.screen.query_one("#lab").pool.padding == 1
+        assert app.screen.query_one("#lab").session.pool.padding == 1
 
 
 async def test_editing_the_input_moves_the_winner(make_app):

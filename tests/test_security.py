@@ -16,7 +16,7 @@ from test_lessons import GOOD, problems, write
 from tutor.cli import main
 from tutor.course import loader
 from tutor.course.loader import load_lesson
-from tutor.course.quantities import expected
+from tutor.labs.expected import expected
 
 SMUGGLED = [
     "__import__('os').system('touch {flag}')",

@@ -5,9 +5,9 @@ import torch
 import torch.nn.functional as F
 from conftest import goto_page, settle, shown, tab_to, text
 
-from tutor.course.labs import trainer
 from tutor.course.loader import bundled_folder, load_lesson
 from tutor.engine.presets import PRESETS
+from tutor.labs.training import trainer
 from tutor.widgets.tensor_grid import TensorGrid
 
 LESSON = load_lesson(bundled_folder() / "symmetry.toml")
@@ -91,7 +91,7 @@ async def test_training_by_keys_equal_then_random(make_app):
         await goto_page(app, pilot, 3)
         lab = app.screen.query_one("#lab")
         await pilot.press("s", "s")
-        assert lab.snapshot.step == 2 and "step 2" in text(app, "#train-status")
+        assert lab.session.snapshot.step == 2 and "step 2" in text(app, "#train-status")
         assert "distinct hidden kernels: 1 of 3" in text(app, "#train-status")
         assert "gradients identical this step: yes" in text(app, "#train-status")
         reference = trainer(LESSON.labs["training"], init="equal")
@@ -100,7 +100,7 @@ async def test_training_by_keys_equal_then_random(make_app):
         assert np.array_equal(shown(app, "w-1-0"), shown(app, "w-2-0"))
         await tab_to(app, pilot, "set-init")
         await pilot.press("right")  # random: starts again
-        assert lab.snapshot.step == 0
+        assert lab.session.snapshot.step == 0
         await pilot.press(*["s"] * 5)
         assert "distinct hidden kernels: 3 of 3" in text(app, "#train-status")
         assert "gradients identical this step: no" in text(app, "#train-status")
@@ -115,19 +115,19 @@ async def test_keys_work_while_training_runs(make_app):
         assert lab.playing
         for _ in range(50):  # wait until the worker has delivered some steps
             await pilot.pause(0.05)
-            if lab.snapshot.step > 0:
+            if lab.session.snapshot.step > 0:
                 break
-        running_at = lab.snapshot.step
+        running_at = lab.session.snapshot.step
         assert running_at > 0
         await tab_to(app, pilot, "set-lr")  # keys are handled while the worker trains
         await pilot.press("right")
-        assert lab.lr == 0.3 and lab.trainer.lr == 0.3
+        assert lab.session.lr == 0.3 and lab.session.trainer.lr == 0.3
         await pilot.press("space")
         assert not lab.playing
         await pilot.pause(0.2)
-        stopped_at = lab.snapshot.step
+        stopped_at = lab.session.snapshot.step
         await pilot.pause(0.3)
-        assert lab.snapshot.step == stopped_at >= running_at
+        assert lab.session.snapshot.step == stopped_at >= running_at
 
 
 def test_shipped_seed_random_breaks_symmetry_and_ends_lower():

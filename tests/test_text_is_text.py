@@ -9,6 +9,8 @@ import pytest
 from conftest import goto_page, screen_text, settle, tab_to
 from test_lessons import GOOD, write
 
+from tutor.course.loader import bundled_folder
+
 MARKUP = ["a[/x]", "[1,3,3,3] [/]", "[b]bold", "[@click=app.quit]Start[/]", "[link=https://e.io]l[/link]"]
 
 
@@ -161,3 +163,51 @@ def test_clean_escapes_every_control_and_direction_character():
     assert clean("two\nlines") == "two\\x0alines"
     assert clean("Faltung, 畳み込み, ×") == "Faltung, 畳み込み, ×"
     assert os.linesep not in clean("x" + os.linesep)
+
+
+async def test_settings_show_and_step_from_the_lessons_real_values(tmp_path, make_app):
+    """A 16x16 input with kernel 7 is not among the playground's choices: the settings show 16
+    and 7 (not 1), and step from there."""
+    folder = tmp_path / "lessons"
+    folder.mkdir()
+    arithmetic = (bundled_folder() / "arithmetic.toml").read_text()
+    arithmetic = arithmetic.replace('input = { shape = [1, 1, 5, 5], fill = "arange" }\n'
+                                    'layer = { in_channels = 1, out_channels = 1, kernel_size = 3, stride = 2, padding = 1 }',
+                                    'input = { shape = [1, 1, 16, 16], fill = "arange" }\n'
+                                    'layer = { in_channels = 1, out_channels = 1, kernel_size = 7, stride = 2, padding = 1 }')
+    symmetry = (bundled_folder() / "symmetry.toml").read_text().replace("lr = 0.1", "lr = 0.05")
+    write(folder, arithmetic, "arithmetic.toml")
+    write(folder, symmetry, "symmetry.toml")
+    app = make_app("arithmetic", folder=folder)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        settings = "\n".join(screen_text(app))
+        assert "H ◂ 16 ▸" in settings and "W ◂ 16 ▸" in settings and "k ◂ 7 ▸" in settings
+        await tab_to(app, pilot, "set-kernel_size")
+        await pilot.press("left")
+        await settle(app, pilot)
+        assert "kernel_size=5" in str(app.screen.query_one("#lab-status").render())
+    app = make_app("symmetry", folder=folder)
+    async with app.run_test(size=(120, 40)) as pilot:
+        training = next(i for i, page in enumerate(app.lesson("symmetry").pages) if page.lab == "training")
+        await goto_page(app, pilot, training)
+        assert "lr ◂ 0.05 ▸" in "\n".join(screen_text(app))
+        await tab_to(app, pilot, "set-lr")
+        await pilot.press("right")
+        assert app.screen.query_one("#lab").session.trainer.lr == 0.1
+
+
+async def test_code_saved_to_a_folder_whose_path_holds_markup_is_named_as_it_is(tmp_path, monkeypatch, make_app):
+    work = tmp_path / "w[" / "x]\u001b[2J"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    app = make_app("convolution")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, 3)
+        await pilot.press("c")
+        await settle(app, pilot)
+        await pilot.press("w")
+        await settle(app, pilot)
+        status = str(app.screen.query_one("#code-status").render())
+        assert "Saved to" in status and "w[/x]\\x1b[2J/cnn_tutor_notebook.py" in status, status
+    assert (work / "cnn_tutor_notebook.py").exists()

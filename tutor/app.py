@@ -11,7 +11,7 @@ import traceback
 from pathlib import Path
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import App
 from textual.binding import Binding
 
@@ -20,11 +20,13 @@ from tutor.commands import LessonPages
 from tutor.course.loader import bundled_folder, load_folder
 from tutor.course.model import Lesson
 from tutor.course.progress import ProgressStore
+from tutor.screens.code import CodeScreen
 from tutor.screens.help import HelpScreen, focused_help, key_rows
 from tutor.screens.home import HomeScreen
 from tutor.screens.lesson import LessonScreen
 from tutor.screens.too_small import TooSmallScreen, too_small
 from tutor.text import clean
+from tutor.widgets.lab import LabView
 
 
 class TutorApp(App[None]):
@@ -160,6 +162,10 @@ class TutorApp(App[None]):
         """Every notification is plain text: messages name paths, files and lesson text."""
         super().notify(clean(message, multiline=True), title=clean(title), severity=severity, timeout=timeout,
                        markup=False)
+
+    @on(LabView.CodeRequested)
+    def _show_code(self, event: LabView.CodeRequested) -> None:
+        self.push_screen(CodeScreen(event.code, stem=event.stem))
 
     def action_help(self) -> None:
         if isinstance(self.screen, (HelpScreen, TooSmallScreen)):

@@ -104,7 +104,7 @@ def _report(problems: list[Problem]) -> list[Problem]:
 
 def _uncomputable(lesson: Lesson) -> list[Problem]:
     """A problem for each exercise of ``lesson`` whose answer PyTorch cannot compute."""
-    from tutor.course.quantities import QuantityError, expected
+    from tutor.labs.expected import QuantityError, expected
 
     problems = []
     for number, page in enumerate(lesson.pages, start=1):

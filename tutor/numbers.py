@@ -54,3 +54,24 @@ def format_term(value: float) -> str:
     """A factor inside written-out arithmetic: negatives in brackets, as in ``4×(-0.4)``."""
     text = format_number(value)
     return f"({text})" if text.startswith("-") else text
+
+
+def widest(values) -> int:
+    """The length of the longest ``format_number(v)`` among ``values`` (a 2-D array), worked out
+    for all of them at once with numpy: formatting each of 65,536 numbers takes ~100 ms."""
+    import numpy as np
+
+    signed = np.asarray(values, dtype=np.float64)
+    if signed.size == 0:
+        return 1
+    shifted = np.abs(signed) * 1e4  # the four decimals format_number keeps
+    scaled = np.round(shifted)
+    whole, fraction = scaled // 10_000, (scaled % 10_000).astype(np.int64)
+    trailing = (fraction % 10 == 0).astype(int) + (fraction % 100 == 0) + (fraction % 1000 == 0)
+    decimals = np.where(fraction == 0, 0, 4 - trailing)
+    digits = np.where(whole < 1, 1, np.floor(np.log10(np.maximum(whole, 1))) + 1)
+    sign = (signed < 0) & (scaled > 0)
+    estimate = int((sign + digits + np.where(decimals > 0, decimals + 1, 0)).max())
+    # A value a hair from a rounding boundary may round the other way in exact decimal: format it.
+    close = signed[np.abs(shifted - np.floor(shifted) - 0.5) < 1e-6]
+    return max([estimate, *(len(format_number(float(v))) for v in close)])

@@ -11,12 +11,22 @@ import re
 from dataclasses import dataclass
 
 from tutor.course.model import Choice
-from tutor.course.quantities import Expected
 from tutor.numbers import NumberError, format_number, parse_number, shown
 
 MAX_ANSWER_CHARS = 64
 _SIZE = re.compile(r"^torch\.size\s*\((.*)\)$", re.IGNORECASE | re.DOTALL)
 _SEPARATORS = re.compile(r"\s*(?:,|x|×|\*)\s*|\s+", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Expected:
+    """An exercise's answer as the engine computed it, its worked solution, and the wrong
+    answers (with what to say) that reveal a known mistake."""
+
+    kind: str  # "shape", "number", "integer" or "choice"
+    value: tuple[int, ...] | float | int | bool
+    solution: str
+    mistakes: tuple[tuple[object, str], ...] = ()
 
 
 class AnswerError(ValueError):

@@ -26,17 +26,17 @@ from tutor.course.model import (
     QUANTITIES,
     AnswerSpec,
     Choice,
-    ConvLab,
+    ConvLabSpec,
     ConvPreset,
     Exercise,
-    FeatureLab,
+    FeatureLabSpec,
     Image,
     KernelOverride,
-    Lab,
+    LabSpec,
     Lesson,
     Page,
-    PoolLab,
-    TrainingLab,
+    PoolLabSpec,
+    TrainingLabSpec,
 )
 from tutor.engine.spec import ConvSpec, LayerSpec, PoolSpec
 from tutor.text import clean, quoted, unsafe
@@ -211,7 +211,7 @@ def _lesson(r: _Reader, data: dict) -> Lesson:
     lesson_id = _slug(r, data, "")
     images = {key: image for key, rows in (r.field(data, "images", dict, "", {}) or {}).items()
               if (image := _image(r, rows, f"images.{key}")) is not None}
-    labs: dict[str, Lab] = {}
+    labs: dict[str, LabSpec] = {}
     tables = r.field(data, "labs", dict, "", {}) or {}
     readers = {"conv2d": _conv_lab, "features": _feature_lab, "training": _training_lab}
     for key, table in tables.items():
@@ -283,7 +283,7 @@ def _lab_image(r: _Reader, table: dict, where: str, images: dict[str, Image]) ->
     return images.get(name or "")
 
 
-def _feature_lab(r: _Reader, lab_id: str, table: dict, where: str, images: dict[str, Image]) -> FeatureLab | None:
+def _feature_lab(r: _Reader, lab_id: str, table: dict, where: str, images: dict[str, Image]) -> FeatureLabSpec | None:
     from tutor.engine.presets import PRESETS
 
     r.unknown(table, {"kind", "image", "presets"}, where)
@@ -292,10 +292,10 @@ def _feature_lab(r: _Reader, lab_id: str, table: dict, where: str, images: dict[
     if presets is not None and (not 1 <= len(presets) <= 6 or not all(p in PRESETS for p in presets)):
         r.problem(f"{where}.presets", f"must be 1 to 6 kernel names from: {', '.join(PRESETS)}")
         return None
-    return FeatureLab(lab_id, image, tuple(presets)) if image and presets else None
+    return FeatureLabSpec(lab_id, image, tuple(presets)) if image and presets else None
 
 
-def _training_lab(r: _Reader, lab_id: str, table: dict, where: str, images: dict[str, Image]) -> TrainingLab | None:
+def _training_lab(r: _Reader, lab_id: str, table: dict, where: str, images: dict[str, Image]) -> TrainingLabSpec | None:
     r.unknown(table, {"kind", "image", "seed", "lr", "init"}, where)
     image = _lab_image(r, table, where, images)
     seed = r.count(table, "seed", where, 0, 2**31 - 1, 0)
@@ -307,10 +307,10 @@ def _training_lab(r: _Reader, lab_id: str, table: dict, where: str, images: dict
     if init not in INITS:
         r.problem(f"{where}.init", f"must be one of {', '.join(INITS)}")
         init = None
-    return TrainingLab(lab_id, image, seed, lr, init) if None not in (image, seed, lr, init) else None
+    return TrainingLabSpec(lab_id, image, seed, lr, init) if None not in (image, seed, lr, init) else None
 
 
-def _conv_lab(r: _Reader, lab_id: str, table: dict, where: str, images: dict[str, Image]) -> ConvLab | None:
+def _conv_lab(r: _Reader, lab_id: str, table: dict, where: str, images: dict[str, Image]) -> ConvLabSpec | None:
     r.unknown(table, {"kind", "input", "layer", "seed", "kernels", "presets"}, where)
     inputs = r.field(table, "input", dict, where) or {}
     shape = _shape(r, inputs, f"{where}.input")
@@ -343,15 +343,15 @@ def _conv_lab(r: _Reader, lab_id: str, table: dict, where: str, images: dict[str
             presets.append(ConvPreset(name, preset_shape, preset_layer))
     if None in (shape, layer, seed) or fill not in INPUT_FILLS:
         return None
-    return ConvLab(lab_id, shape, fill, layer, seed, tuple(kernels), tuple(presets))
+    return ConvLabSpec(lab_id, shape, fill, layer, seed, tuple(kernels), tuple(presets))
 
 
-def _pool_lab(r: _Reader, lab_id: str, table: dict, where: str, labs: dict[str, Lab]) -> PoolLab | None:
+def _pool_lab(r: _Reader, lab_id: str, table: dict, where: str, labs: dict[str, LabSpec]) -> PoolLabSpec | None:
     r.unknown(table, {"kind", "input", "source", "pool"}, where)
     pool = _pool(r, r.field(table, "pool", dict, where) or {}, f"{where}.pool")
     source_id = r.field(table, "source", str, where, None)
     source = labs.get(source_id) if source_id else None
-    if source_id and not isinstance(source, ConvLab):
+    if source_id and not isinstance(source, ConvLabSpec):
         r.problem(f"{where}.source", f"names {source_id!r}, which is not a conv2d lab of this lesson")
         return None
     values = None
@@ -364,7 +364,7 @@ def _pool_lab(r: _Reader, lab_id: str, table: dict, where: str, labs: dict[str, 
                       f"equal lengths, at most {MAX_CHANNELS} planes of {MAX_SIDE}x{MAX_SIDE}, within ±{MAX_VALUE:g}")
     if pool is None or (source is None and values is None):
         return None
-    return PoolLab(lab_id, pool, values, source)
+    return PoolLabSpec(lab_id, pool, values, source)
 
 
 def _planes(values: Any) -> tuple[tuple[tuple[float, ...], ...], ...] | None:
@@ -492,7 +492,7 @@ def _matrix(values: Any, height: int | None, width: int | None) -> tuple[tuple[f
     return tuple(rows)
 
 
-def _page(r: _Reader, table: dict, where: str, labs: dict[str, Lab], exercise_ids: dict[str, str]) -> Page:
+def _page(r: _Reader, table: dict, where: str, labs: dict[str, LabSpec], exercise_ids: dict[str, str]) -> Page:
     r.unknown(table, {"title", "body", "lab", "show", "exercises", "drill"}, where)
     lab = r.field(table, "lab", str, where, None)
     if lab is not None and lab not in labs:
@@ -516,7 +516,7 @@ def _page(r: _Reader, table: dict, where: str, labs: dict[str, Lab], exercise_id
     )
 
 
-def _exercise(r: _Reader, table: Any, where: str, labs: dict[str, Lab], ids: dict[str, str]) -> Exercise | None:
+def _exercise(r: _Reader, table: Any, where: str, labs: dict[str, LabSpec], ids: dict[str, str]) -> Exercise | None:
     """An exercise; ``ids`` holds the lesson's exercise ids seen so far, each with its place."""
     if not isinstance(table, dict):
         r.problem(where, f"expected a table, got {_describe(table)}")
@@ -565,7 +565,7 @@ def _choices(r: _Reader, table: dict, where: str) -> tuple[Choice, ...] | None:
     return tuple(choices)
 
 
-def _answer(r: _Reader, table: dict, where: str, labs: dict[str, Lab]) -> AnswerSpec | None:
+def _answer(r: _Reader, table: dict, where: str, labs: dict[str, LabSpec]) -> AnswerSpec | None:
     r.unknown(table, {"quantity", "lab", "index", "layer", "input_shape", "init", "steps"}, where)
     quantity = r.field(table, "quantity", str, where)
     if quantity is None:
@@ -587,7 +587,7 @@ def _answer(r: _Reader, table: dict, where: str, labs: dict[str, Lab]) -> Answer
     if quantity == "output_shape":
         return AnswerSpec(quantity, lab=lab_id) if lab_id else None
     if quantity == "kernels_stay_equal":
-        if lab_id is not None and not isinstance(labs.get(lab_id), TrainingLab):
+        if lab_id is not None and not isinstance(labs.get(lab_id), TrainingLabSpec):
             r.problem(f"{where}.lab", f"names {lab_id!r}, which is not a training lab")
             return None
         init = r.field(table, "init", str, where)

@@ -35,7 +35,7 @@ class ConvPreset:
 
 
 @dataclass(frozen=True)
-class ConvLab:
+class ConvLabSpec:
     """An input tensor and an ``nn.Conv2d`` whose weights come from a seed, then overrides."""
 
     id: str
@@ -48,17 +48,17 @@ class ConvLab:
 
 
 @dataclass(frozen=True)
-class PoolLab:
+class PoolLabSpec:
     """A pooling layer over either given values ([channels][rows][cols]) or a conv lab's output."""
 
     id: str
     pool: PoolSpec
     values: tuple[tuple[tuple[float, ...], ...], ...] | None = None
-    source: ConvLab | None = None
+    source: ConvLabSpec | None = None
 
 
 @dataclass(frozen=True)
-class FeatureLab:
+class FeatureLabSpec:
     """One grayscale image convolved by several output channels, each from a preset kernel."""
 
     id: str
@@ -67,7 +67,7 @@ class FeatureLab:
 
 
 @dataclass(frozen=True)
-class TrainingLab:
+class TrainingLabSpec:
     """Conv2d(1, 3, 3) -> ReLU -> Conv2d(3, 1, 1) trained by SGD to the image's edge map."""
 
     id: str
@@ -77,7 +77,7 @@ class TrainingLab:
     init: str = "equal"
 
 
-Lab = ConvLab | PoolLab | FeatureLab | TrainingLab
+LabSpec = ConvLabSpec | PoolLabSpec | FeatureLabSpec | TrainingLabSpec
 
 
 @dataclass(frozen=True)
@@ -131,5 +131,5 @@ class Lesson:
     summary: str
     order: int
     pages: tuple[Page, ...]
-    labs: dict[str, Lab] = field(default_factory=dict)
+    labs: dict[str, LabSpec] = field(default_factory=dict)
     path: Path | None = None

@@ -13,24 +13,28 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 
-from tutor.course.model import ConvLab as ConvLabSpec
-from tutor.course.model import FeatureLab as FeatureLabSpec
-from tutor.course.model import Lesson
-from tutor.course.model import PoolLab as PoolLabSpec
+from tutor.course.model import (
+    ConvLabSpec,
+    FeatureLabSpec,
+    Lesson,
+    PoolLabSpec,
+    TrainingLabSpec,
+)
 from tutor.text import clean
-from tutor.widgets.conv_lab import ConvLab
+from tutor.widgets.conv_lab import ConvLabView
 from tutor.widgets.drill import DrillCard
 from tutor.widgets.exercise import ExerciseCard
-from tutor.widgets.feature_lab import FeatureLab
-from tutor.widgets.lab import Lab
-from tutor.widgets.pool_lab import PoolLab
+from tutor.widgets.feature_lab import FeatureLabView
+from tutor.widgets.lab import LabView
+from tutor.widgets.pool_lab import PoolLabView
 from tutor.widgets.prose import Prose
 from tutor.widgets.summary import LessonSummary
 from tutor.widgets.text import Plain
-from tutor.widgets.training_lab import TrainingLab
+from tutor.widgets.training_lab import TrainingLabView
 
 # Which widget shows which kind of lab.
-LAB_WIDGETS = {ConvLabSpec: ConvLab, PoolLabSpec: PoolLab, FeatureLabSpec: FeatureLab}
+LAB_VIEWS = {ConvLabSpec: ConvLabView, PoolLabSpec: PoolLabView, FeatureLabSpec: FeatureLabView,
+             TrainingLabSpec: TrainingLabView}
 
 SUMMARY_TITLE = "Your results"
 
@@ -94,12 +98,12 @@ class LessonScreen(Screen):
 
     def action_lab(self, name: str, *args) -> None:
         """Forward a key to the page's lab, wherever the focus is on the page."""
-        getattr(self.query_one(Lab), f"action_{name}")(*args)
+        getattr(self.query_one(LabView), f"action_{name}")(*args)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action != "lab":
             return True
-        labs = self.query(Lab)
+        labs = self.query(LabView)
         if not labs:
             return False  # hidden from the footer on pages without a lab
         return labs.first().check_action(str(parameters[0]), parameters[1:])
@@ -133,7 +137,7 @@ class LessonScreen(Screen):
         widgets.append(Prose(page.body, id="prose"))
         if page.lab:
             spec = self.lesson.labs[page.lab]
-            widgets.append(LAB_WIDGETS.get(type(spec), TrainingLab)(spec, page.show, id="lab"))
+            widgets.append(LAB_VIEWS[type(spec)](spec, page.show, id="lab"))
         widgets += [ExerciseCard(exercise, self.lesson.labs, record.exercises.get(exercise.id))
                     for exercise in page.exercises]
         if page.drill is not None:
@@ -150,7 +154,7 @@ class LessonScreen(Screen):
         """On a page of questions, focus the first answer box; where there is a lab, the page
         itself, so that the lab's letter keys work at once (Tab reaches the answer box)."""
         boxes = self.query("#answer")
-        if boxes and not self.query(Lab):
+        if boxes and not self.query(LabView):
             boxes.first().focus(scroll_visible=False)
         else:
             self.query_one("#page").focus(scroll_visible=False)

@@ -13,7 +13,7 @@ from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from tutor.course.answers import AnswerError, check
-from tutor.course.drill import Question, question
+from tutor.labs.drill import Question, question
 from tutor.widgets.prose import Prose
 from tutor.widgets.text import Plain
 

@@ -18,10 +18,10 @@ from textual.reactive import reactive
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
-from tutor.course.answers import AnswerError, check
-from tutor.course.model import Exercise, Lab
+from tutor.course.answers import AnswerError, Expected, check
+from tutor.course.model import Exercise, LabSpec
 from tutor.course.progress import ExerciseRecord
-from tutor.course.quantities import Expected, expected
+from tutor.labs.expected import expected
 from tutor.widgets.prose import Prose
 from tutor.widgets.text import Plain
 
@@ -83,7 +83,7 @@ worked solution. Shapes may be written `[1, 3, 3, 3]`, `(1,3,3,3)`, `1x3x3x3` or
         def control(self) -> ExerciseCard:
             return self.card
 
-    def __init__(self, exercise: Exercise, labs: dict[str, Lab], record: ExerciseRecord | None = None) -> None:
+    def __init__(self, exercise: Exercise, labs: dict[str, LabSpec], record: ExerciseRecord | None = None) -> None:
         super().__init__(id=f"exercise-{exercise.id}")
         self.exercise = exercise
         self.labs = labs

@@ -1,27 +1,24 @@
-"""What every lab shares: a status line, building its tensors off the UI thread, and stepping
-a window through the output cells (n / p / Space, bound by the lesson screen)."""
+"""What every lab view shares: a status line, its session built off the UI thread, the grids
+found by address, and stepping a window through the output cells (n / p / Space, bound by the
+lesson screen). The session holds the state and does the maths; the view only shows it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.message import Message
 from textual.reactive import reactive, var
 from textual.worker import Worker, WorkerState
 
+from tutor.labs.session import Address, Cell, Explained, clamp, flat, unflat
 from tutor.widgets.tensor_grid import TensorGrid
 from tutor.widgets.text import Plain
 
-Cell = tuple[int, int, int]  # (channel, row, col) of the output
-
-
-def address(grid: TensorGrid) -> tuple[str, tuple[int, ...]]:
-    """Which tensor slice a grid shows, from its id: ``x-1`` input channel 1, ``w-0-1`` kernel
-    (out 0, in 1), ``y-2`` output channel 2, ``g-0`` gradient of input channel 0."""
-    kind, *index = grid.id.split("-")
-    return kind, tuple(int(i) for i in index)
+NOTHING: frozenset = frozenset()
 
 
 def _footprint(static: Plain, text: str) -> tuple[int, ...]:
@@ -34,7 +31,7 @@ def _footprint(static: Plain, text: str) -> tuple[int, ...]:
 
 
 def set_text(static: Plain, text: str) -> None:
-    """Update a Plain, asking for a layout pass only when the text's footprint changes: a
+    """Update a text, asking for a layout pass only when the text's footprint changes: a
     layout of the whole page costs more than the repaint, and a key press must fit a frame."""
     old = getattr(static, "_tutor_text", None)
     same = old is not None and _footprint(static, old) == _footprint(static, text)
@@ -42,20 +39,20 @@ def set_text(static: Plain, text: str) -> None:
     static.update(text, layout=not same)
 
 
-class Lab(Vertical):
-    """Base of the labs. Subclasses build their state in ``build`` (a worker thread: torch),
-    lay it out in ``parts``, and show the selected output cell in ``show_step``."""
+class LabView(Vertical):
+    """Base of the lab views. A subclass makes its session in ``make_session`` (a worker thread:
+    torch), lays it out in ``parts``, and shows the selected output cell in ``show_step``."""
 
     DEFAULT_CSS = """
-    Lab { height: auto; }
-    Lab .lab-row { height: auto; width: 100%; overflow-x: auto; }
-    Lab .lab-heading { margin-top: 1; text-style: bold; }
-    Lab .lab-group { width: auto; height: auto; margin-right: 2; }
-    Lab .lab-group:last-of-type { margin-right: 0; }
-    Lab #lab-status { height: auto; min-height: 1; }
-    Lab #lab-body { height: auto; }
-    Lab #lab-status.-error { color: $error; text-style: bold; }
-    Lab #steps { height: auto; margin-top: 1; padding: 0 1; background: $boost; }
+    LabView { height: auto; }
+    LabView .lab-row { height: auto; width: 100%; overflow-x: auto; }
+    LabView .lab-heading { margin-top: 1; text-style: bold; }
+    LabView .lab-group { width: auto; height: auto; margin-right: 2; }
+    LabView .lab-group:last-of-type { margin-right: 0; }
+    LabView #lab-status { height: auto; min-height: 1; }
+    LabView #lab-body { height: auto; }
+    LabView #lab-status.-error { color: $error; text-style: bold; }
+    LabView #steps { height: auto; margin-top: 1; padding: 0 1; background: $boost; }
     """
 
     PLAY_SECONDS = 0.8
@@ -63,41 +60,47 @@ class Lab(Vertical):
     step: var[Cell] = var((0, 0, 0))
     playing: reactive[bool] = reactive(False)
 
-    def __init__(self, show: tuple[str, ...], *, id: str | None = None) -> None:
+    @dataclass
+    class CodeRequested(Message):
+        """The learner asked for the PyTorch code that rebuilds the lab (the app shows it)."""
+
+        code: str
+        stem: str
+
+    def __init__(self, spec, show: tuple[str, ...], *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.spec = spec
         self.show = show
+        self.session: Any = None
         self.ready = False
+        self.grids: dict[Address, TensorGrid] = {}
+        self._lit: set[Address] = set()  # grids that show a window or a mark now
 
     # --- for subclasses -----------------------------------------------------------------------
-    def build(self) -> Any:
-        """Compute the lab's starting state (runs in a worker thread)."""
-        raise NotImplementedError
-
-    def adopt(self, state: Any) -> None:
-        """Take the state ``build`` made (on the UI thread)."""
+    def make_session(self) -> Any:
+        """The lab's session (runs in a worker thread)."""
         raise NotImplementedError
 
     def parts(self):
-        """The widgets of the lab, once its state is ready."""
+        """The widgets of the lab, once its session is ready."""
         raise NotImplementedError
 
     def intro(self) -> str:
         return ""
 
     @property
-    def output_shape(self) -> tuple[int, int, int]:
-        """(channels, rows, cols) of the output the window steps through."""
-        raise NotImplementedError
-
-    @property
     def stepping(self) -> bool:
         return "steps" in self.show and "output" in self.show
 
-    def show_step(self) -> None:
-        """Show the selected output cell: highlights and its arithmetic."""
+    def explain(self, cell: Cell) -> Explained:
+        return self.session.explain(cell)
+
+    def step_header(self, step: Explained) -> str:
+        raise NotImplementedError
 
     def refresh_views(self) -> None:
-        """Bring every part up to date with the state (after it is built, or has changed)."""
+        """Bring every part up to date with the session (after it is built, or has changed)."""
+        self.update_grids(self.grids)
         self.show_step()
 
     def reset(self) -> None:
@@ -113,10 +116,10 @@ class Lab(Vertical):
 
     @work(thread=True, exclusive=True, group="lab-load", exit_on_error=False)
     def _load(self) -> Any:
-        return self.build()
+        return self.make_session()
 
     async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """The build is delivered as a message: if the page was turned meanwhile, it is dropped."""
+        """The session is delivered as a message: if the page was turned meanwhile, it is dropped."""
         if event.worker.group != "lab-load":
             return
         if event.state == WorkerState.SUCCESS:
@@ -124,13 +127,25 @@ class Lab(Vertical):
         elif event.state == WorkerState.ERROR:  # torch rejected the lab: say so instead of crashing
             self.say(f"This lab cannot be built: {event.worker.error}", True)
 
-    async def _ready(self, state: Any) -> None:
-        self.adopt(state)
+    async def _ready(self, session: Any) -> None:
+        self.session = session
         await self.mount_all(list(self.parts()))
+        self.find_grids()
         self.ready = True
         self.say(self.intro())
         self.refresh_views()
         self.screen.refresh_bindings()
+
+    def find_grids(self) -> None:
+        """Index the mounted grids by the slice they show (after the parts change)."""
+        self.grids = {grid.address: grid for grid in self.query(TensorGrid) if grid.address is not None}
+        self._lit &= set(self.grids)
+
+    def update_grids(self, addresses) -> None:
+        """New values for the grids showing ``addresses`` (those not on the page are skipped)."""
+        for address in addresses:
+            if (grid := self.grids.get(address)) is not None:
+                grid.values = self.session.slice(address)
 
     @on(TensorGrid.EditRejected)
     def _edit_rejected(self, event: TensorGrid.EditRejected) -> None:
@@ -141,9 +156,9 @@ class Lab(Vertical):
     def _cursor_moved(self, event: TensorGrid.CursorMoved) -> None:
         """Arrows on an output grid pick the cell to step to."""
         event.stop()
-        kind, index = address(event.grid)
-        if kind == "y" and event.grid.has_focus:
-            self.step = (index[0], event.row, event.col)
+        address = event.grid.address
+        if address is not None and address.tensor == "y" and event.grid.has_focus and self.stepping:
+            self.step = (address.index[0], event.row, event.col)
 
     def say(self, text: str, error: bool = False) -> None:
         status = self.query_one("#lab-status", Plain)
@@ -165,16 +180,9 @@ class Lab(Vertical):
         if self.ready:
             self.reset()
 
-    def flat(self, cell: Cell) -> int:
-        """The cell's position in raster order across all output channels."""
-        _, rows, cols = self.output_shape
-        channel, row, col = cell
-        return (channel * rows + row) * cols + col
-
     def action_step(self, delta: int) -> None:
-        channels, rows, cols = self.output_shape
-        flat = (self.flat(self.step) + delta) % (channels * rows * cols)
-        self.step = (flat // (rows * cols), flat // cols % rows, flat % cols)
+        shape = self.session.output_shape
+        self.step = unflat(flat(self.step, shape) + delta, shape)
 
     def action_play(self) -> None:
         self.playing = not self.playing
@@ -192,10 +200,31 @@ class Lab(Vertical):
 
     def clamp_step(self) -> None:
         """Keep the selected cell inside the output after its shape changed."""
-        channels, rows, cols = self.output_shape
-        channel, row, col = self.step
-        self.step = (min(channel, channels - 1), min(row, rows - 1), min(col, cols - 1))
+        self.set_reactive(LabView.step, clamp(self.step, self.session.output_shape))
 
     def step_title(self) -> str:
-        channels, rows, cols = self.output_shape
-        return f"step {self.flat(self.step) + 1} of {channels * rows * cols}: n / p / Space"
+        channels, rows, cols = shape = self.session.output_shape
+        return f"step {flat(self.step, shape) + 1} of {channels * rows * cols}: n / p / Space"
+
+    # --- stepping -------------------------------------------------------------------------------
+    def show_step(self) -> None:
+        """Highlight the selected cell's window and write out its arithmetic. Only the grids
+        that were or become highlighted are touched: a step costs the same at any lab size."""
+        if not self.stepping:
+            return
+        step = self.explain(self.step)
+        now = {a for a in (*step.windows, *step.marked) if a in self.grids}
+        for address in self._lit | now:
+            grid = self.grids[address]
+            grid.window = step.windows.get(address, NOTHING)
+            grid.marked = step.marked.get(address, NOTHING)
+            if address.tensor == "y" and address in step.windows:
+                grid.cursor = step.cell[1:]
+        self._lit = now
+        box = self.query_one("#steps", Plain)
+        text = "\n".join([self.step_header(step), *step.lines])
+        # The box never shrinks while stepping: a height that changes with every cell's numbers
+        # would lay out (and repaint) the whole page on each key.
+        rows = _footprint(box, text)[0]
+        box._tutor_rows = max(getattr(box, "_tutor_rows", 0), rows)
+        set_text(box, text + "\n" * (box._tutor_rows - rows))

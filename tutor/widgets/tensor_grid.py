@@ -9,6 +9,7 @@ padding cells is drawn around the values, dimmed.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 from rich.segment import Segment
@@ -22,7 +23,8 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tutor.numbers import MAX_CHARS, NumberError, format_number, parse_number
+from tutor.labs.session import Address
+from tutor.numbers import MAX_CHARS, NumberError, format_number, parse_number, widest
 from tutor.widgets.text import plain
 
 # A cell holds at most this much: the grid is for reading, not for big numbers.
@@ -41,6 +43,8 @@ def _parsed(color: str) -> Color:
 
 def as_grid(values: Sequence[Sequence[float]]) -> Grid:
     """A 2-D array (numpy or lists) as plain floats, the form the grid keeps."""
+    if hasattr(values, "tolist"):
+        values = values.tolist()  # numpy: one conversion, not one per number
     return tuple(tuple(float(v) for v in row) for row in values)
 
 
@@ -91,36 +95,44 @@ class TensorGrid(Widget, can_focus=True):
     cursor: reactive[tuple[int, int]] = reactive((0, 0), repaint=False)
     editing: reactive[str | None] = reactive(None, repaint=False)
 
+    @dataclass
     class CellEdited(Message):
         """The learner committed a valid new value to a cell."""
 
-        def __init__(self, grid: TensorGrid, row: int, col: int, value: float) -> None:
-            super().__init__()
-            self.grid, self.row, self.col, self.value = grid, row, col, value
+        grid: TensorGrid
+        row: int
+        col: int
+        value: float
 
         @property
         def control(self) -> TensorGrid:
             return self.grid
 
+    @dataclass
     class EditRejected(Message):
         """The learner typed something that is not a usable value; the cell kept its value."""
 
-        def __init__(self, grid: TensorGrid, reason: str) -> None:
-            super().__init__()
-            self.grid, self.reason = grid, reason
+        grid: TensorGrid
+        reason: str
 
         @property
         def control(self) -> TensorGrid:
             return self.grid
 
+    @dataclass
     class CursorMoved(Message):
-        def __init__(self, grid: TensorGrid, row: int, col: int) -> None:
-            super().__init__()
-            self.grid, self.row, self.col = grid, row, col
+        """The cell cursor moved; a newer move replaces one not yet handled (held arrows)."""
+
+        grid: TensorGrid
+        row: int
+        col: int
 
         @property
         def control(self) -> TensorGrid:
             return self.grid
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, TensorGrid.CursorMoved) and message.grid is self.grid
 
     def __init__(
         self,
@@ -129,15 +141,18 @@ class TensorGrid(Widget, can_focus=True):
         editable: bool = False,
         compact: bool = False,
         label: str = "",
+        address: Address | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
-        super().__init__(id=id, classes=classes)
+        super().__init__(id=id or (str(address) if address else None), classes=classes)
+        self.address = address  # which slice of which tensor this grid shows
         self.editable = editable
         self.compact = compact  # a heat map: two shade characters a cell; the cursor's value below
         self.border_title = plain(label, multiline=False)
         self._held_width = 0  # the cells keep at least this width (see watch_values)
         self.set_reactive(TensorGrid.values, as_grid(values))
+        self._measure()
 
     # --- geometry -------------------------------------------------------------------------
     @property
@@ -150,15 +165,19 @@ class TensorGrid(Widget, can_focus=True):
 
     @property
     def cell_width(self) -> int:
-        return max(self._width_of(self.values), self._held_width)
+        return max(self._natural_width(), self._held_width)
 
-    def _width_of(self, values: Grid) -> int:
+    def _measure(self) -> None:
+        """The widest number and the largest magnitude, once per new values (not per cell drawn:
+        a 64x64 grid would format its 4,096 numbers for every one of them)."""
+        self._number_width = widest(self.values) if self.values and not self.compact else 1
+        self._scale = max((abs(v) for row in self.values for v in row), default=0.0)
+
+    def _natural_width(self) -> int:
         if self.compact:
             return 2  # two shade characters
-        widest = max((len(format_number(v)) for row in values for v in row), default=1)
-        if self.pad:
-            widest = max(widest, len(self.pad_text))
-        return max(widest, 3) + 2  # a space (or bracket) either side
+        text = max(self._number_width, len(self.pad_text) if self.pad else 0)
+        return max(text, 3) + 2  # a space (or bracket) either side
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
         return max((self.cols + 2 * self.pad) * self.cell_width, len(self.border_title or "") + 4)
@@ -178,7 +197,8 @@ class TensorGrid(Widget, can_focus=True):
         # New values of the same shape never narrow the cells (the page does not jump as the
         # learner edits) and so ask for a layout pass, which costs more than the repaint, only
         # when a value needs wider cells.
-        old_width = max(self._width_of(old), self._held_width)
+        old_width = self.cell_width  # measured before these values
+        self._measure()
         same_shape = (len(old), len(old[0]) if old else 0) == (len(new), self.cols)
         self._held_width = old_width if same_shape else 0
         if not same_shape or self.cell_width != old_width:
@@ -302,7 +322,7 @@ class TensorGrid(Widget, can_focus=True):
         row = y - self.pad
         if row >= self.rows + self.pad:
             return Strip.blank(self.size.width, self.rich_style)
-        scale = max((abs(v) for values in self.values for v in values), default=0.0)
+        scale = self._scale
         base = self.background_colors[1]
         segments = [self._cell(row, col, scale, base) for col in range(-self.pad, self.cols + self.pad)]
         return Strip(segments).extend_cell_length(self.size.width, self.rich_style)

@@ -1,15 +1,21 @@
-"""What an exercise's answer is, computed by the engine, with its worked solution and the
-wrong answers that reveal a known mistake."""
+"""What an exercise's answer is, computed by the lab sessions and the engine, with its worked
+solution and the wrong answers that reveal a known mistake. A value in a lab is explained by the
+same session a lab page steps through: the solution and the step-through cannot disagree."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from math import prod
 
-from tutor.course.explain import pool_lines, shape_text, side_formula, unrolled_lines
-from tutor.course.labs import conv_tensors, lab_input_shape, pool_input, trainer
-from tutor.course.model import AnswerSpec, ConvLab, Lab, PoolLab, TrainingLab
+from tutor.course.answers import Expected
+from tutor.course.model import (
+    AnswerSpec,
+    ConvLabSpec,
+    LabSpec,
+    PoolLabSpec,
+    TrainingLabSpec,
+)
 from tutor.engine.spec import ConvSpec, LayerSpec, PoolSpec
+from tutor.labs.explain import shape_text, side_formula
 from tutor.numbers import format_number
 
 
@@ -17,15 +23,18 @@ class QuantityError(ValueError):
     """An exercise whose answer cannot be computed from what the lesson gives."""
 
 
-@dataclass(frozen=True)
-class Expected:
-    kind: str  # "shape", "number", "integer" or "choice"
-    value: tuple[int, ...] | float | int | bool
-    solution: str
-    mistakes: tuple[tuple[object, str], ...] = ()
+def lab_input_shape(lab: LabSpec) -> tuple[int, ...]:
+    """The shape of the tensor the lab's layer receives."""
+    if isinstance(lab, ConvLabSpec):
+        return lab.input_shape
+    if lab.source is None:
+        return (1, len(lab.values), len(lab.values[0]), len(lab.values[0][0]))
+    from tutor.engine import layers
+
+    return layers.output_shape(lab.source.layer, lab.source.input_shape)
 
 
-def expected(answer: AnswerSpec, labs: dict[str, Lab]) -> Expected:
+def expected(answer: AnswerSpec, labs: dict[str, LabSpec]) -> Expected:
     """The expected answer: computed now, by torch, from the lesson's lab or layer."""
     from tutor.engine.layers import LayerError
 
@@ -37,12 +46,12 @@ def expected(answer: AnswerSpec, labs: dict[str, Lab]) -> Expected:
         lab = labs.get(answer.lab)
         if lab is None:
             raise QuantityError(f"no lab named {answer.lab!r}")
-        layer = lab.layer if isinstance(lab, ConvLab) else getattr(lab, "pool", None)
+        layer = lab.layer if isinstance(lab, ConvLabSpec) else getattr(lab, "pool", None)
         if answer.quantity == "kernels_stay_equal":
             return _kernels_stay_equal(lab, answer.init, answer.steps)
         if answer.quantity == "output_shape":
             return _output_shape(layer, lab_input_shape(lab))
-        if isinstance(lab, ConvLab):
+        if isinstance(lab, ConvLabSpec):
             return _conv_value(lab, answer.index or ())
         return _pool_value(lab, answer.index or ())
     except LayerError as error:
@@ -85,34 +94,32 @@ def _output_shape(spec: LayerSpec, shape: tuple[int, ...]) -> Expected:
     return Expected("shape", tuple(out), solution, tuple(mistakes))
 
 
-def _conv_value(lab: ConvLab, index: tuple[int, ...]) -> Expected:
-    from tutor.engine import conv
+def _conv_value(lab: ConvLabSpec, index: tuple[int, ...]) -> Expected:
+    from tutor.labs.conv import ConvSession
 
-    tensors = conv_tensors(lab)
-    out = conv.conv_forward(tensors.spec, tensors.x, tensors.weight, tensors.bias)
-    _, o, r, c = _checked_index(index, out.shape)
-    unrolled = conv.unroll(tensors.spec, tensors.x, tensors.weight, tensors.bias, o, r, c)
+    session = ConvSession(lab)
+    _, o, r, c = _checked_index(index, session.output.shape)
+    step = session.explain((o, r, c))
     solution = "\n".join(
-        [f"output{list(index)}: multiply each input channel's window by its kernel, add up, then sum the channels."]
-        + unrolled_lines(unrolled)
-        + [f"torch gives {format_number(float(out[0, o, r, c]))}."]
-    )
+        [f"output{list(index)}: multiply each input channel's window by its kernel, add up, then sum the channels.",
+         *step.lines, f"torch gives {format_number(step.value)}."])
+    channels = step.detail.channels
     mistakes = tuple(
         (terms.subtotal, f"{format_number(terms.subtotal)} is only input channel {terms.in_channel}'s part: "
          "an output cell adds up the products of every input channel.")
-        for terms in unrolled.channels
-    ) if len(unrolled.channels) > 1 else ()
-    return Expected("number", float(out[0, o, r, c]), solution, mistakes)
+        for terms in channels
+    ) if len(channels) > 1 else ()
+    return Expected("number", step.value, solution, mistakes)
 
 
-def _pool_value(lab: PoolLab, index: tuple[int, ...]) -> Expected:
-    from tutor.engine import pool
+def _pool_value(lab: PoolLabSpec, index: tuple[int, ...]) -> Expected:
+    from tutor.labs.pool import PoolSession
 
-    x = pool_input(lab)
-    out, indices = pool.pool_forward(lab.pool, x)
-    _, c, r, q = _checked_index(index, out.shape)
-    cell = pool.pool_cell(lab.pool, x, out, indices, c, r, q)
-    solution = "\n".join([f"output{list(index)} of {lab.pool.call()}:"] + pool_lines(lab.pool, cell))
+    session = PoolSession(lab)
+    _, c, r, q = _checked_index(index, session.out.shape)
+    step = session.explain((c, r, q))
+    cell = step.detail
+    solution = "\n".join([f"output{list(index)} of {lab.pool.call()}:", *step.lines])
     values = [t.value for t in cell.taps]
     if lab.pool.kind == "max":
         mistakes = ((sum(values) / len(values), "That is the window's average: MaxPool2d keeps the largest value."),
@@ -160,9 +167,10 @@ def _parameter_count(spec: LayerSpec) -> Expected:
     return Expected("integer", total, "\n".join(lines), tuple(mistakes))
 
 
-def _kernels_stay_equal(lab: TrainingLab, init: str, steps: int) -> Expected:
+def _kernels_stay_equal(lab: TrainingLabSpec, init: str, steps: int) -> Expected:
     """Train for real and report whether the hidden kernels were still one kernel at the end."""
     from tutor.engine.symmetry import SAME
+    from tutor.labs.training import trainer
 
     run = trainer(lab, init=init)
     identical_steps = 0

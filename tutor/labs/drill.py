@@ -5,9 +5,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from tutor.course.answers import Expected
 from tutor.course.model import AnswerSpec
-from tutor.course.quantities import Expected, expected
 from tutor.engine.spec import ConvSpec
+from tutor.labs.expected import expected
 
 
 @dataclass(frozen=True)

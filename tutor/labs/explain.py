@@ -11,15 +11,19 @@ def shape_text(shape) -> str:
     return "[" + ", ".join(str(n) for n in shape) + "]"
 
 
-def channel_line(terms) -> str:
-    """``0×0.1 + 1×0.2 + 4×(-0.4) + 5×(-0.5) = -3.9`` for one input channel's window."""
-    products = " + ".join(f"{format_term(t.x)}×{format_term(t.w)}" for t in terms.taps)
+def channel_line(terms, max_terms: int | None = None) -> str:
+    """``0×0.1 + 1×0.2 + 4×(-0.4) + 5×(-0.5) = -3.9`` for one input channel's window; past
+    ``max_terms`` products, the rest are counted, not written (a 9×9 kernel has 81)."""
+    taps = terms.taps if max_terms is None else terms.taps[:max_terms]
+    products = " + ".join(f"{format_term(t.x)}×{format_term(t.w)}" for t in taps)
+    if len(taps) < len(terms.taps):
+        products += f" + … ({len(terms.taps) - len(taps)} more)"
     return f"{products} = {format_number(terms.subtotal)}"
 
 
-def unrolled_lines(unrolled) -> list[str]:
+def unrolled_lines(unrolled, max_terms: int | None = None) -> list[str]:
     """One line per input channel, then the bias and the sum."""
-    lines = [f"in {t.in_channel}:  {channel_line(t)}" for t in unrolled.channels]
+    lines = [f"in {t.in_channel}:  {channel_line(t, max_terms)}" for t in unrolled.channels]
     parts = [format_term(t.subtotal) for t in unrolled.channels]
     if unrolled.bias is not None:
         parts.append(f"{format_term(unrolled.bias)} (bias)")

@@ -12,20 +12,19 @@ def _literal(array) -> str:
     return "[" + ", ".join(_literal(item) for item in array) + "]"
 
 
-def conv_code(tensors, output) -> str:
+def conv_code(spec, x, weight, bias, output) -> str:
     """Code for the lab's input, its ``nn.Conv2d`` with the lab's weights, and the forward pass."""
-    spec = tensors.spec
     lines = [
         "import torch",
         "from torch import nn",
         "",
-        f"a = torch.tensor({_literal(tensors.x)}, dtype=torch.float32)  # shape {list(tensors.x.shape)}",
+        f"a = torch.tensor({_literal(x)}, dtype=torch.float32)  # shape {list(x.shape)}",
         f"c = {spec.call()}",
         "with torch.no_grad():",
-        f"    c.weight.copy_(torch.tensor({_literal(tensors.weight)}, dtype=torch.float32))",
+        f"    c.weight.copy_(torch.tensor({_literal(weight)}, dtype=torch.float32))",
     ]
-    if tensors.bias is not None:
-        lines.append(f"    c.bias.copy_(torch.tensor({_literal(tensors.bias)}, dtype=torch.float32))")
+    if bias is not None:
+        lines.append(f"    c.bias.copy_(torch.tensor({_literal(bias)}, dtype=torch.float32))")
     lines += [
         "    out = c(a)",
         f"print(out.shape)  # torch.Size({list(output.shape)})",

@@ -1,0 +1,142 @@
+"""Lab sessions without a screen: their state and maths against torch, computed here
+independently; answers and the step-through come from the same session."""
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+from conftest import torch_conv
+from torch import nn
+
+from tutor.course.loader import bundled_folder, load_lesson
+from tutor.course.model import ConvLabSpec
+from tutor.engine.layers import LayerError
+from tutor.engine.spec import ConvSpec
+from tutor.labs.conv import ConvSession
+from tutor.labs.expected import expected
+from tutor.labs.features import FeatureSession
+from tutor.labs.pool import PoolSession
+from tutor.labs.session import Address
+from tutor.labs.training import TrainingSession
+
+CONVOLUTION = load_lesson(bundled_folder() / "convolution.toml")
+POOLING = load_lesson(bundled_folder() / "pooling.toml")
+SYMMETRY = load_lesson(bundled_folder() / "symmetry.toml")
+
+
+def reference(session: ConvSession) -> np.ndarray:
+    """The session's layer rebuilt here and run on its tensors."""
+    module = torch_conv(session.layer)
+    with torch.no_grad():
+        module.weight.copy_(torch.from_numpy(session.weight))
+        if module.bias is not None:
+            module.bias.copy_(torch.from_numpy(session.bias))
+        return module(torch.from_numpy(session.x)).numpy()
+
+
+def test_the_notebook_lab_is_the_notebooks_layer():
+    session = ConvSession(CONVOLUTION.labs["notebook"])
+    assert session.x.tolist() == torch.arange(32).reshape(1, 2, 4, 4).float().tolist()
+    assert np.allclose(session.weight[0, 0], [[0.1, 0.2], [-0.4, -0.5]])
+    assert np.allclose(session.output, reference(session), atol=1e-6)
+    step = session.explain((0, 0, 0))
+    assert step.value == pytest.approx(-10.25, abs=1e-5)
+    assert step.windows[Address("x", (0,))] == {(0, 0), (0, 1), (1, 0), (1, 1)}
+    assert Address("w", (0, 1)) in step.windows and Address("w", (1, 0)) not in step.windows
+    assert step.lines[-1].endswith("= -10.25")
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_every_cell_explained_adds_up_to_torchs_output(seed):
+    rng = np.random.default_rng(seed)
+    groups = int(rng.choice([1, 2]))
+    layer = ConvSpec(in_channels=2 * groups, out_channels=2 * groups, kernel_size=int(rng.integers(1, 4)),
+                     stride=int(rng.integers(1, 3)), padding=int(rng.integers(0, 2)), dilation=int(rng.integers(1, 3)),
+                     groups=groups, bias=bool(rng.random() < 0.5))
+    try:
+        session = ConvSession(ConvLabSpec("t", (1, 2 * groups, 7, 6), "randn", layer, seed))
+    except LayerError:
+        pytest.skip("torch refuses this layer")
+    torch_out = reference(session)
+    for o, r, c in itertools.product(*map(range, session.output_shape)):
+        step = session.explain((o, r, c))
+        total = sum(t.x * t.w for terms in step.detail.channels for t in terms.taps) + (step.detail.bias or 0)
+        assert total == pytest.approx(torch_out[0, o, r, c], abs=1e-4), (seed, o, r, c)
+
+
+def test_an_edit_recomputes_and_names_only_what_changed():
+    session = ConvSession(CONVOLUTION.labs["notebook"])
+    before = session.output.copy()
+    where, changed = session.edit(Address("w", (1, 0)), 0, 1, 2.5)
+    assert where == "c.weight[1, 0, 0, 1] = 2.5" and changed == [Address("w", (1, 0)), Address("y", (1,))]
+    assert np.allclose(session.output, reference(session), atol=1e-5)
+    assert np.array_equal(session.output[0, [0, 2]], before[0, [0, 2]])  # the other channels are as they were
+    where, changed = session.edit(Address("x", (1,)), 3, 3, -7)
+    assert where == "a[0, 1, 3, 3] = -7" and set(session.output_addresses()) <= set(changed)
+    assert np.allclose(session.output, reference(session), atol=1e-5)
+    session.reset()
+    assert session.weight[1, 0, 0, 1] != 2.5 and session.x[0, 1, 3, 3] == 31
+
+
+def test_a_refused_setting_leaves_the_session_as_it_was():
+    session = ConvSession(CONVOLUTION.labs["notebook"])
+    state = (session.layer, session.output.copy())
+    with pytest.raises(LayerError, match="divisible by groups"):
+        session.reconfigure(*session.with_setting("groups", 4))
+    assert session.layer == state[0] and np.array_equal(session.output, state[1])
+    session.reconfigure(*session.with_setting("stride", 2))
+    assert session.output.shape == (1, 3, 2, 2) and np.allclose(session.output, reference(session), atol=1e-6)
+
+
+def test_the_code_a_session_writes_rebuilds_it():
+    session = ConvSession(CONVOLUTION.labs["notebook"])
+    session.edit(Address("x", (0,)), 0, 0, 1.5)
+    scope: dict = {}
+    exec(session.code(), scope)  # the learner's own notebook would run exactly this
+    assert np.allclose(scope["out"].detach().numpy(), session.output, atol=1e-6)
+
+
+def test_the_pool_session_marks_the_winner_torch_returns():
+    session = PoolSession(POOLING.labs["classic"])
+    out, indices = nn.MaxPool2d(2, return_indices=True)(torch.from_numpy(session.x))
+    assert np.array_equal(session.out, out.numpy())
+    for c, r, q in itertools.product(*map(range, session.output_shape)):
+        step = session.explain((c, r, q))
+        (winner,) = step.marked[Address("x", (c,))]
+        assert winner[0] * session.x.shape[3] + winner[1] == indices[0, c, r, q]
+    session.reconfigure("kind", "avg")
+    assert np.allclose(session.out, nn.AvgPool2d(2)(torch.from_numpy(session.x)).numpy())
+    x = torch.from_numpy(session.x.copy()).requires_grad_()
+    nn.AvgPool2d(2)(x).sum().backward()
+    assert np.array_equal(session.grad, x.grad.numpy())
+
+
+def test_the_feature_session_counts_distinct_maps():
+    session = FeatureSession(SYMMETRY.labs["features"])
+    conv = nn.Conv2d(1, len(session.kernels), 3, padding=1, bias=False)
+    with torch.no_grad():
+        conv.weight.copy_(torch.from_numpy(session.kernels)[:, None])
+        maps = conv(torch.from_numpy(session.image)[None, None])[0].numpy()
+    assert np.allclose(session.maps, maps, atol=1e-6) and session.distinct == len(maps)
+    session.equalize()
+    assert session.distinct == 1 and "1 of" in session.summary()
+    session.reset()
+    assert session.distinct == len(maps)
+
+
+def test_the_training_session_restarts_and_keeps_its_rate():
+    session = TrainingSession(SYMMETRY.labs["training"])
+    first = session.step()
+    assert first.step == 1 and first.losses[0] > 0
+    session.set_lr(0.3)
+    session.restart("random")
+    assert session.snapshot.step == 0 and session.init == "random" and session.trainer.lr == 0.3
+
+
+def test_answers_are_explained_by_the_same_session():
+    page = next(p for p in CONVOLUTION.pages for e in p.exercises if e.id == "first-value")
+    answer = next(e for e in page.exercises if e.id == "first-value").answer
+    worked = expected(answer, CONVOLUTION.labs)
+    step = ConvSession(CONVOLUTION.labs[answer.lab]).explain(answer.index[1:])
+    assert worked.value == step.value and all(line in worked.solution for line in step.lines)

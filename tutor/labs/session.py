@@ -1,0 +1,56 @@
+"""What every lab session shares: typed addresses of the tensor slices a view shows, and the
+explanation of one output cell."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CUSTOM = "custom"  # a preset name for values set by hand, matching no preset
+Cell = tuple[int, int, int]  # (channel, row, col) of the output
+Cells = frozenset[tuple[int, int]]  # (row, col) cells of one 2-D slice
+
+
+@dataclass(frozen=True)
+class Address:
+    """Which 2-D slice of which tensor: ``Address("x", (1,))`` is input channel 1,
+    ``Address("w", (0, 1))`` the kernel of output 0 over input 1, ``Address("y", (2,))`` output
+    channel 2, ``Address("g", (0,))`` the gradient of input channel 0."""
+
+    tensor: str
+    index: tuple[int, ...] = ()
+
+    def __str__(self) -> str:
+        """A CSS-safe id for the grid that shows it, e.g. ``w-0-1``."""
+        return "-".join((self.tensor, *map(str, self.index)))
+
+
+@dataclass(frozen=True)
+class Explained:
+    """One output cell, explained: its value, the cells to highlight in each slice, the cells
+    to mark (a max-pooling winner), the arithmetic written out, and the engine's own record of
+    it (``Unrolled`` or ``PoolCell``) for answers that need its parts."""
+
+    cell: Cell
+    value: float
+    windows: dict[Address, Cells]
+    marked: dict[Address, Cells] = field(default_factory=dict)
+    lines: tuple[str, ...] = ()
+    detail: object = None
+
+
+def flat(cell: Cell, shape: Cell) -> int:
+    """The cell's position in raster order across all output channels."""
+    _, rows, cols = shape
+    channel, row, col = cell
+    return (channel * rows + row) * cols + col
+
+
+def unflat(position: int, shape: Cell) -> Cell:
+    channels, rows, cols = shape
+    position %= channels * rows * cols
+    return (position // (rows * cols), position // cols % rows, position % cols)
+
+
+def clamp(cell: Cell, shape: Cell) -> Cell:
+    """``cell`` kept inside an output of ``shape`` (after the shape changed)."""
+    return tuple(min(i, n - 1) for i, n in zip(cell, shape))
