@@ -39,8 +39,8 @@ def clean(text: object, multiline: bool = False) -> str:
     text = str(text)
     pattern = _UNSAFE_INLINE_OK if multiline else _UNSAFE
     text = pattern.sub(lambda match: escape(match.group()), text)
-    if text.isascii():
-        return text
+    if text.isascii() or text.replace("\n", "").replace("\t", "").isprintable():
+        return text  # nothing unassigned or private in it: the fast way out for long texts
     return "".join(escape(ch) if unicodedata.category(ch) in ("Cn", "Co", "Cs") else ch for ch in text)
 
 

@@ -111,27 +111,25 @@ def unroll(
     w = torch.from_numpy(np.asarray(weight, dtype=np.float32))
     per_group_in = spec.in_channels // spec.groups
     group = out_channel // (spec.out_channels // spec.groups)
-    top, left = row * s, col * s
-    channels = []
-    for slot in range(per_group_in):
-        channel = group * per_group_in + slot
-        window = padded[0, channel, top : top + d * (k - 1) + 1 : d, left : left + d * (k - 1) + 1 : d]
-        kernel = w[out_channel, slot]
-        values, weights = window.tolist(), kernel.tolist()  # one conversion, not one per tap
-        taps = tuple(
-            Tap(channel, top + i * d - p, left + j * d - p, values[i][j], weights[i][j])
-            for i in range(k)
-            for j in range(k)
-        )
-        subtotal = (window * kernel).sum()
-        channels.append((ChannelTerms(channel, slot, taps, float(subtotal)), subtotal))
-    total = torch.stack([sub for _, sub in channels]).sum()
+    top, left, first = row * s, col * s, group * per_group_in
+    # Every input channel of the group at once: [in per group, k, k] windows and kernels.
+    windows = padded[0, first : first + per_group_in, top : top + d * (k - 1) + 1 : d, left : left + d * (k - 1) + 1 : d]
+    kernels = w[out_channel]
+    subtotals = (windows * kernels).sum(dim=(1, 2))
+    total = subtotals.sum()
+    values, weights, sums = windows.tolist(), kernels.tolist(), subtotals.tolist()  # one conversion each
+    channels = tuple(
+        ChannelTerms(first + slot, slot, tuple(
+            Tap(first + slot, top + i * d - p, left + j * d - p, values[slot][i][j], weights[slot][i][j])
+            for i in range(k) for j in range(k)), sums[slot])
+        for slot in range(per_group_in)
+    )
     bias_value = None
     if spec.bias:
         b = torch.tensor(0.0) if bias is None else torch.from_numpy(np.asarray(bias, dtype=np.float32))[out_channel]
         total = total + b
         bias_value = float(b)
-    return Unrolled(out_channel, row, col, tuple(c for c, _ in channels), bias_value, float(total))
+    return Unrolled(out_channel, row, col, channels, bias_value, float(total))
 
 
 def reached(spec: ConvSpec, size: int, out_size: int) -> set[int]:

@@ -157,9 +157,10 @@ class ConvSession:
         return conv_code(self.layer, self.x, self.weight, self.bias, self.output)
 
     # --- one output cell ------------------------------------------------------------------------
-    def explain(self, cell: Cell, max_terms: int | None = None) -> Explained:
+    def explain(self, cell: Cell, max_terms: int | None = None, max_channels: int | None = None) -> Explained:
         """Output ``cell``: the window in each input channel, the kernels it uses, and the sum
-        written out term by term (at most ``max_terms`` products a line, if given)."""
+        written out term by term (at most ``max_terms`` products a line and ``max_channels``
+        lines, if given: a screen has room for a 5x5 kernel's sum, not a 9x9 one's over 16 channels)."""
         o, r, c = cell
         unrolled = conv.unroll(self.layer, self.x, self.weight, self.bias, o, r, c)
         k = self.layer.kernel_size
@@ -169,4 +170,4 @@ class ConvSession:
             windows[Address("x", (terms.in_channel,))] = frozenset((t.row, t.col) for t in terms.taps)
             windows[Address("w", (o, terms.kernel_index))] = whole
         return Explained(cell, float(self.output[0, o, r, c]), windows,
-                         lines=tuple(unrolled_lines(unrolled, max_terms)), detail=unrolled)
+                         lines=tuple(unrolled_lines(unrolled, max_terms, max_channels)), detail=unrolled)

@@ -21,9 +21,14 @@ def channel_line(terms, max_terms: int | None = None) -> str:
     return f"{products} = {format_number(terms.subtotal)}"
 
 
-def unrolled_lines(unrolled, max_terms: int | None = None) -> list[str]:
-    """One line per input channel, then the bias and the sum."""
-    lines = [f"in {t.in_channel}:  {channel_line(t, max_terms)}" for t in unrolled.channels]
+def unrolled_lines(unrolled, max_terms: int | None = None, max_channels: int | None = None) -> list[str]:
+    """One line per input channel (the first ``max_channels``, if given), then the bias and the sum."""
+    shown = unrolled.channels if max_channels is None else unrolled.channels[:max_channels]
+    lines = [f"in {t.in_channel}:  {channel_line(t, max_terms)}" for t in shown]
+    if len(shown) < len(unrolled.channels):
+        rest = unrolled.channels[len(shown):]
+        lines.append(f"in {rest[0].in_channel}-{rest[-1].in_channel}:  {len(rest)} more input channels, "
+                     "each a window times its kernel: their subtotals are in the sum")
     parts = [format_term(t.subtotal) for t in unrolled.channels]
     if unrolled.bias is not None:
         parts.append(f"{format_term(unrolled.bias)} (bias)")

@@ -30,7 +30,8 @@ SETTINGS = (
     ("bias", "bias", (False, True)),
 )
 ALL_KERNELS_UP_TO = 12  # more kernels than this: only those of the output channel stepped through
-MAX_TERMS = 16  # products written out per input channel; the rest are counted
+ALL_TERMS_UP_TO = 25  # a 5x5 kernel's products are written out; of a larger one, its first row
+MAX_CHANNEL_LINES = 4  # input channels written out term by term; the others are in the sum
 
 
 class ConvLabView(LabView):
@@ -191,7 +192,8 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
                 self.grids[address] = grid
 
     def explain(self, cell) -> Explained:
-        return self.session.explain(cell, MAX_TERMS)
+        k = self.session.layer.kernel_size
+        return self.session.explain(cell, None if k * k <= ALL_TERMS_UP_TO else k, MAX_CHANNEL_LINES)
 
     def step_header(self, step: Explained) -> str:
         o, r, c = step.cell

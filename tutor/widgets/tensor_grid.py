@@ -41,6 +41,18 @@ def _parsed(color: str) -> Color:
     return Color.parse(color)
 
 
+VIEW_CELLS = 12  # cells a side on screen at most; a larger grid moves its view (only it is drawn)
+HEAT_LEVELS = 48  # shades of the heat colour: more than the eye tells apart
+
+
+@lru_cache(maxsize=1024)
+def _heat_style(base: Color, hue: str, level: int) -> Style:
+    """The background of a cell at ``level`` of ``HEAT_LEVELS``, and a text colour that reads on it:
+    made once per shade, not once per cell drawn."""
+    shade = base.blend(_parsed(hue), 0.12 + 0.6 * level / HEAT_LEVELS)
+    return Style(bgcolor=shade.rich_color, color=shade.get_contrast_text(1.0).rich_color)
+
+
 def as_grid(values: Sequence[Sequence[float]]) -> Grid:
     """A 2-D array (numpy or lists) as plain floats, the form the grid keeps."""
     if hasattr(values, "tolist"):
@@ -94,6 +106,9 @@ class TensorGrid(Widget, can_focus=True):
     pad_text: reactive[str] = reactive("0", layout=True)
     cursor: reactive[tuple[int, int]] = reactive((0, 0), repaint=False)
     editing: reactive[str | None] = reactive(None, repaint=False)
+    # The first row and column (padding included) in view: a grid larger than VIEW_CELLS a side
+    # shows that many, and moves to keep the window and the cursor in sight.
+    view: reactive[tuple[int, int]] = reactive((0, 0))
 
     @dataclass
     class CellEdited(Message):
@@ -151,6 +166,7 @@ class TensorGrid(Widget, can_focus=True):
         self.compact = compact  # a heat map: two shade characters a cell; the cursor's value below
         self.border_title = plain(label, multiline=False)
         self._held_width = 0  # the cells keep at least this width (see watch_values)
+        self._highlights: dict[str, Style] | None = None
         self.set_reactive(TensorGrid.values, as_grid(values))
         self._measure()
 
@@ -179,11 +195,48 @@ class TensorGrid(Widget, can_focus=True):
         text = max(self._number_width, len(self.pad_text) if self.pad else 0)
         return max(text, 3) + 2  # a space (or bracket) either side
 
+    @property
+    def view_size(self) -> tuple[int, int]:
+        """(rows, cols) of cells on screen, padding included: all of them, up to VIEW_CELLS a side
+        (a heat map shows all: two characters a cell)."""
+        rows, cols = self.rows + 2 * self.pad, self.cols + 2 * self.pad
+        return (rows, cols) if self.compact else (min(rows, VIEW_CELLS), min(cols, VIEW_CELLS))
+
     def get_content_width(self, container: Size, viewport: Size) -> int:
-        return max((self.cols + 2 * self.pad) * self.cell_width, len(self.border_title or "") + 4)
+        return max(self.view_size[1] * self.cell_width, len(self.border_title or "") + 4)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return self.rows + 2 * self.pad
+        return self.view_size[0]
+
+    def validate_view(self, view: tuple[int, int]) -> tuple[int, int]:
+        rows, cols = self.view_size
+        return (min(max(view[0], 0), self.rows + 2 * self.pad - rows),
+                min(max(view[1], 0), self.cols + 2 * self.pad - cols))
+
+    def follow(self, cells) -> None:
+        """Move the view, if need be, so that ``cells`` (row, col) are in it: by a page, with the
+        cells at the edge they came in by, so that stepping on moves it again only a page later."""
+        if not cells:
+            return
+        rows, cols = self.view_size
+        top, left = self.view
+        low_r, high_r = min(r for r, _ in cells) + self.pad, max(r for r, _ in cells) + self.pad
+        low_c, high_c = min(c for _, c in cells) + self.pad, max(c for _, c in cells) + self.pad
+        if low_r < top or high_r >= top + rows:
+            top = high_r - rows + 1 if low_r < top else low_r
+        if low_c < left or high_c >= left + cols:
+            left = high_c - cols + 1 if low_c < left else low_c
+        self.view = (top, left)
+
+    def watch_view(self) -> None:
+        rows, cols = self.view_size
+        if (rows, cols) == (self.rows + 2 * self.pad, self.cols + 2 * self.pad):
+            self.border_subtitle = "" if not self.compact else self.border_subtitle
+            return
+        top, left = self.view[0] - self.pad, self.view[1] - self.pad
+        self.border_subtitle = plain(f"rows {max(top, 0)}-{min(top + rows, self.rows) - 1}, "
+                                     f"cols {max(left, 0)}-{min(left + cols, self.cols) - 1} "
+                                     f"of {self.rows}×{self.cols}", multiline=False)
 
     # --- reactive updates ------------------------------------------------------------------
     def validate_values(self, values: Sequence[Sequence[float]]) -> Grid:
@@ -204,19 +257,36 @@ class TensorGrid(Widget, can_focus=True):
         if not same_shape or self.cell_width != old_width:
             self.refresh(layout=True)
         self.cursor = self.validate_cursor(self.cursor)
+        self._fit_view()
         self._show_cursor_value()
+
+    def watch_pad(self) -> None:
+        self._fit_view()
+
+    def on_mount(self) -> None:
+        self._fit_view()
+
+    def _fit_view(self) -> None:
+        """Keep the view inside the grid after its shape or padding changed."""
+        self.set_reactive(TensorGrid.view, self.validate_view(self.view))
+        self.watch_view()
 
     def watch_cursor(self, old: tuple[int, int], cursor: tuple[int, int]) -> None:
+        self.follow({cursor})
         self.post_message(self.CursorMoved(self, *cursor))
         self._show_cursor_value()
-        self._refresh_rows({old, cursor})
+        self._refresh_cells({old, cursor})
 
-    def _refresh_rows(self, cells) -> None:
-        """Repaint just the grid rows that hold ``cells`` (row, col; padding rows included).
-        Regions given to ``refresh`` are relative to the content area (inside the border)."""
-        width = self.content_size.width
-        for row in {row for row, _ in cells}:
-            self.refresh(Region(0, row + self.pad, width, 1))
+    def _refresh_cells(self, cells) -> None:
+        """Repaint just ``cells`` (row, col; padding cells included): a window moved one column
+        rewrites two cells a row, not the rows. Regions given to ``refresh`` are relative to the
+        content area (inside the border)."""
+        width, pad = self.cell_width, self.pad
+        (top, left), (rows, cols) = self.view, self.view_size
+        regions = [Region((col + pad - left) * width, row + pad - top, width, 1) for row, col in cells
+                   if 0 <= row + pad - top < rows and 0 <= col + pad - left < cols]
+        if regions:
+            self.refresh(*regions)
 
     def _show_cursor_value(self) -> None:
         """A heat map hides its numbers: the exact value under the cursor goes under the grid."""
@@ -290,67 +360,104 @@ class TensorGrid(Widget, can_focus=True):
 
     # --- drawing -----------------------------------------------------------------------------
     def watch_editing(self) -> None:
-        self._refresh_rows({self.cursor})
+        self._refresh_cells({self.cursor})
 
     def watch_window(self, old: frozenset, new: frozenset) -> None:
-        self._refresh_rows(old ^ new)
+        self.follow(new)
+        self._refresh_cells(old ^ new)
 
     def watch_marked(self, old: frozenset, new: frozenset) -> None:
-        self._refresh_rows(old ^ new)
+        self._refresh_cells(old ^ new)
 
     def watch_dropped(self, old: frozenset, new: frozenset) -> None:
-        self._refresh_rows(old ^ new)
+        self._refresh_cells(old ^ new)
 
-    def _heat(self, value: float, scale: float, base: Color) -> Style:
-        theme = self.app.current_theme
-        hue = _parsed(theme.primary if value >= 0 else (theme.error or theme.primary))
-        shade = base.blend(hue, 0.12 + 0.6 * min(abs(value) / scale, 1.0) if scale else 0.12)
-        return Style(bgcolor=shade.rich_color, color=shade.get_contrast_text(1.0).rich_color)
+    def _highlight_styles(self) -> dict[str, Style]:
+        """The highlight styles, looked up once until the theme or the CSS changes."""
+        if self._highlights is None:
+            self._highlights = {name: self.get_component_rich_style(f"tensor-grid--{name}", partial=name != "padding")
+                            for name in ("cursor", "window", "mark", "edit", "padding", "dropped")}
+        return self._highlights
 
-    def _shade(self, row: int, col: int, scale: float, base: Color) -> Segment:
-        """Two characters whose density shows |value| (a '-' first when negative), so the map
-        reads without colour; the cursor cell is reversed."""
-        value = self.values[row][col]
-        level = min(int(abs(value) / scale * (len(SHADES) - 1) + 0.5), len(SHADES) - 1) if scale else 0
-        text = ("-" if value < 0 and level else SHADES[level]) + SHADES[level]
-        style = self._heat(value, scale, base)
-        if (row, col) == self.cursor and self.has_focus:
-            style += self.get_component_rich_style("tensor-grid--cursor", partial=True)
-        return Segment(text, style)
+    def notify_style_update(self) -> None:
+        self._highlights = None
+        super().notify_style_update()
 
     def render_line(self, y: int) -> Strip:
-        row = y - self.pad
-        if row >= self.rows + self.pad:
+        values, pad = self.values, self.pad
+        (top, left), (rows, cols) = self.view, self.view_size
+        row = y + top - pad
+        if y >= rows:
             return Strip.blank(self.size.width, self.rich_style)
-        scale = self._scale
-        base = self.background_colors[1]
-        segments = [self._cell(row, col, scale, base) for col in range(-self.pad, self.cols + self.pad)]
+        # Everything a cell needs, read once a line: a reactive read costs about a microsecond,
+        # and a 64-column row has 64 cells.
+        line = _Line(
+            values=values, row=row, rows=len(values), cols=len(values[0]) if values else 0,
+            scale=self._scale, base=self.background_colors[1], theme=self.app.current_theme,
+            cursor=self.cursor if self.has_focus else None, editing=self.editing, pad_text=self.pad_text,
+            window=self.window, marked=self.marked, dropped=self.dropped, width=self.cell_width - 2,
+            styles=self._highlight_styles(),
+        )
+        draw = line.shade if self.compact else line.cell
+        segments = [draw(col) for col in range(left - pad, left - pad + cols)]
         return Strip(segments).extend_cell_length(self.size.width, self.rich_style)
 
-    def _cell(self, row: int, col: int, scale: float, base: Color) -> Segment:
-        if self.compact:
-            return self._shade(row, col, scale, base)
-        width = self.cell_width - 2
+
+@dataclass(slots=True)
+class _Line:
+    """One grid row being drawn, with what its cells need."""
+
+    values: Grid
+    row: int
+    rows: int
+    cols: int
+    scale: float
+    base: Color
+    theme: object
+    cursor: tuple[int, int] | None
+    editing: str | None
+    pad_text: str
+    window: frozenset
+    marked: frozenset
+    dropped: frozenset
+    width: int
+    styles: dict
+
+    def heat(self, value: float) -> Style:
+        hue = self.theme.primary if value >= 0 else (self.theme.error or self.theme.primary)
+        level = round(min(abs(value) / self.scale, 1.0) * HEAT_LEVELS) if self.scale else 0
+        return _heat_style(self.base, hue, level)
+
+    def shade(self, col: int) -> Segment:
+        """Two characters whose density shows |value| (a '-' first when negative), so the map
+        reads without colour; the cursor cell is reversed."""
+        value, scale = self.values[self.row][col], self.scale
+        level = min(int(abs(value) / scale * (len(SHADES) - 1) + 0.5), len(SHADES) - 1) if scale else 0
+        text = ("-" if value < 0 and level else SHADES[level]) + SHADES[level]
+        style = self.heat(value)
+        if (self.row, col) == self.cursor:
+            style += self.styles["cursor"]
+        return Segment(text, style)
+
+    def cell(self, col: int) -> Segment:
+        row, styles, width = self.row, self.styles, self.width
         inside = 0 <= row < self.rows and 0 <= col < self.cols
         if inside:
-            style, text = self._heat(self.values[row][col], scale, base), format_number(self.values[row][col])
+            value = self.values[row][col]
+            style, text = self.heat(value), format_number(value)
         else:
-            style, text = self.get_component_rich_style("tensor-grid--padding"), self.pad_text
+            style, text = styles["padding"], self.pad_text
         left, right = " ", " "
-        at_cursor = inside and (row, col) == self.cursor and self.has_focus
+        at_cursor = inside and (row, col) == self.cursor
         if (row, col) in self.dropped:
-            style += self.get_component_rich_style("tensor-grid--dropped", partial=True)
-            left = "✗"
+            style, left = style + styles["dropped"], "✗"
         if (row, col) in self.window:
-            style += self.get_component_rich_style("tensor-grid--window", partial=True)
-            left, right = "‹", "›"
+            style, left, right = style + styles["window"], "‹", "›"
         if (row, col) in self.marked:
-            style += self.get_component_rich_style("tensor-grid--mark", partial=True)
-            left, right = "«", "»"
+            style, left, right = style + styles["mark"], "«", "»"
         if at_cursor and self.editing is not None:
             text = (self.editing + "▏")[-width:].ljust(width)
-            style, left, right = self.get_component_rich_style("tensor-grid--edit"), "[", "]"
+            style, left, right = styles["edit"], "[", "]"
         elif at_cursor:
-            style += self.get_component_rich_style("tensor-grid--cursor", partial=True)
-            left, right = "[", "]"
+            style, left, right = style + styles["cursor"], "[", "]"
         return Segment(left + text.rjust(width) + right, style)
