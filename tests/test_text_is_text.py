@@ -61,13 +61,15 @@ async def test_markup_in_the_drill_is_echoed_as_typed(make_app):
 
 
 def hostile_lesson(folder, payload: str):
-    """The convolution lesson with ``payload`` in its title, every page title, a hint and every
-    prompt (payloads hold no quotes or backslashes)."""
+    """The convolution lesson with ``payload`` in its title, summary, every page title and body,
+    a hint and every prompt (payloads hold no quotes or backslashes)."""
     folder.mkdir()
     text = GOOD.replace('title = "Convolution"', f'title = "T{payload}"', 1)
     text = text.replace('\ntitle = "', f'\ntitle = "{payload} ')
     text = text.replace('hints = [\n', f'hints = [\n    "H{payload}",\n')
     text = text.replace('prompt = """', f'prompt = """P{payload} ')
+    text = text.replace('body = """', f'body = """B{payload} ')
+    text = text.replace('\nsummary = "', f'\nsummary = "S{payload} ', 1)
     write(folder, text, "hostile.toml")
     return folder
 
@@ -78,7 +80,7 @@ async def test_markup_in_every_lesson_string_is_shown_never_parsed(tmp_path, mak
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         assert not app.errors, app.errors
-        assert "T" + payload in on_screen(app)  # the lesson list
+        assert "T" + payload in on_screen(app) and "S" + payload in on_screen(app)  # the lesson list
         await pilot.press("enter")
         await settle(app, pilot)
         for _ in range(len(app.lesson("convolution").pages)):  # every page, then the results
