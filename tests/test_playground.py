@@ -147,3 +147,45 @@ async def test_drill_streak_and_solution(make_app):
         await pilot.press("ctrl+n")
         await settle(app, pilot)
         assert drill.asked == 3
+
+
+async def test_a_setting_and_a_reset_pressed_together_rebuild_one_at_a_time(make_app):
+    """Found by a learner: Right and r in one burst rebuilt the lab twice at once (duplicate ids,
+    a crash). Now they queue; the lab ends as the last key left it, and is torch's."""
+    app = make_app("arithmetic")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, 0)
+        await tab_to(app, pilot, "set-preset")
+        from textual import events
+
+        for key, character in [("right", None), ("r", "r"), ("right", None), ("n", "n"), ("r", "r")] * 3:
+            app.post_message(events.Key(key, character))  # a burst: no pause between the keys
+        await settle(app, pilot)
+        await settle(app, pilot)
+        lab = app.screen.query_one("#lab")
+        layer, shape = lab.session.layer, lab.session.x.shape
+        assert text(app, "#arithmetic").startswith(f"c = {layer.call()}")  # what is shown is what is in use
+        assert f"output {list(torch_shape(layer, shape))}" in text(app, "#arithmetic")
+        assert len(app.screen.query("#arithmetic")) == 1 and len(app.screen.query("#steps")) == 1
+        assert len(app.screen.query(TensorGrid)) == shape[1] + layer.out_channels * (1 + layer.in_channels // layer.groups)
+
+
+async def test_a_refused_value_is_stepped_over_to_the_next_that_torch_accepts(make_app):
+    """in = out = 4: groups 3 is refused, so → from 2 goes on to 4, and says why."""
+    app = make_app("arithmetic")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, 0)
+        for name in ("in_channels", "out_channels"):
+            await tab_to(app, pilot, f"set-{name}")
+            await pilot.press("right", "right", "right")
+            await settle(app, pilot)
+        await tab_to(app, pilot, "set-groups")
+        await pilot.press("right")
+        await settle(app, pilot)
+        assert app.screen.query_one("#set-groups", Stepper).value == 2
+        await pilot.press("right")
+        await settle(app, pilot)
+        assert app.screen.query_one("#set-groups", Stepper).value == 4
+        assert app.screen.query_one("#lab").session.layer.groups == 4
+        status = text(app, "#lab-status")
+        assert "groups=3 is refused" in status and "4 is the next that works" in status

@@ -146,3 +146,21 @@ def test_without_a_terminal_it_says_so_and_exits_at_once(tmp_path):
     assert run.returncode == 2 and run.stdout == b""
     assert run.stderr.decode().count("\n") == 1 and "interactive terminal" in run.stderr.decode()
     assert b"\x1b" not in run.stderr
+
+
+def test_a_setting_and_a_reset_in_one_burst_do_not_crash(tmp_path):
+    """Found by a learner in a real terminal: → and r sent together rebuilt the playground twice
+    at once (duplicate ids, a crash). Keys arrive here the way a terminal delivers them."""
+    pid, fd = spawn(tmp_path, "from tutor.cli import main; sys.exit(main(['--lesson', 'arithmetic']))")
+    seen = bytearray()
+    read_until(fd, seen, "every number below")
+    os.write(fd, b"\t")
+    for _ in range(6):
+        os.write(fd, b"\x1b[Cr")  # Right, r
+        time.sleep(0.3)
+        os.write(fd, b"\t\x1b[Cr\x1b[Crn")
+        time.sleep(0.3)
+    time.sleep(2)
+    os.write(fd, b"q")
+    assert finish(pid, fd, seen) == 0
+    assert not list(tmp_path.glob("crash-*.log"))

@@ -40,14 +40,14 @@ class Verdict:
 
 
 def parse_shape(text: str) -> tuple[int, ...]:
-    text = text.strip()
+    typed = text = text.strip()
     if match := _SIZE.match(text):
         text = match.group(1).strip()
     while len(text) >= 2 and text[0] + text[-1] in ("[]", "()"):
         text = text[1:-1].strip()
     parts = [p for p in _SEPARATORS.split(text) if p]
     if not parts or len(parts) > 8 or not all(p.isascii() and p.isdigit() and len(p) <= 6 for p in parts):
-        raise AnswerError(f"{shown(text)} is not a shape: write sizes in order, e.g. [1, 2, 4, 4] or 1x2x4x4.")
+        raise AnswerError(f"{shown(typed)} is not a shape: write sizes in order, e.g. [1, 2, 4, 4] or 1x2x4x4.")
     return tuple(int(p) for p in parts)
 
 

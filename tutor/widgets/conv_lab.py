@@ -5,6 +5,8 @@ cursor moves as messages."""
 
 from __future__ import annotations
 
+import asyncio
+
 from textual import on
 from textual.containers import Horizontal, Vertical
 
@@ -44,6 +46,10 @@ or a kernel and the outputs are recomputed. On a setting, **← / →** change i
 them all). **n** / **p** step through the output cells, **Space** plays or pauses, **r**
 restores the lesson's values, **c** shows the PyTorch code of the lab.
 """
+
+    def __init__(self, spec, show: tuple[str, ...], *, id: str | None = None) -> None:
+        super().__init__(spec, show, id=id)
+        self._rebuilding = asyncio.Lock()  # a setting and a reset both rebuild the body
 
     def make_session(self):
         from tutor.labs.conv import ConvSession
@@ -109,25 +115,45 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
 
     @on(Stepper.Changed)
     async def _setting_changed(self, event: Stepper.Changed) -> None:
-        from tutor.engine.layers import LayerError
-
         event.stop()
         name = event.stepper.id.removeprefix("set-")
         if name == "preset" and self.session.preset(event.value) is None:
             event.stepper.value = event.previous  # "custom" is reached by changing a setting
             return
-        try:
-            if name == "preset":
-                self.session.choose_preset(event.value)
-            else:
-                self.session.reconfigure(*self.session.with_setting(name, event.value))
-        except LayerError as error:
-            self.say(f"{error} The last good settings are kept.", error=True)
-            event.stepper.value = event.previous
-            return
-        await self._rebuild()
-        self.say(f"c = {self.session.layer.call()} on an input of shape {shape_text(self.session.x.shape)}: "
-                 "recomputed by torch.")
+        async with self._rebuilding:  # one rebuild at a time, however fast keys come
+            refusal, taken = self._apply_setting(name, event.stepper, event.value, event.previous)
+            if taken is None:
+                self.say(f"{refusal} The last good settings are kept.", error=True)
+                event.stepper.value = event.previous
+                return
+            await self._rebuild()
+        skipped = (f"{name}={event.value!r} is refused ({refusal}); {taken!r} is the next that works. "
+                   if refusal else "")
+        self.say(f"{skipped}c = {self.session.layer.call()} on an input of shape "
+                 f"{shape_text(self.session.x.shape)}: recomputed by torch.")
+
+    def _apply_setting(self, name: str, stepper: Stepper, value, previous) -> tuple[str | None, object]:
+        """Apply ``value`` or, if torch refuses it, the next value on in the same direction that it
+        accepts (groups 2 -> 4 past a refused 3). Returns torch's first refusal (None if there was
+        none) and the value taken (None if none was)."""
+        from tutor.engine.layers import LayerError
+
+        if name == "preset":
+            self.session.choose_preset(value)
+            return None, value
+        index = stepper.choices.index(value)
+        step = 1 if index > stepper.choices.index(previous) else -1
+        refusal = None
+        for candidate in stepper.choices[index::step]:
+            try:
+                self.session.reconfigure(*self.session.with_setting(name, candidate))
+            except LayerError as error:
+                refusal = refusal or str(error)
+                continue
+            stepper.set_reactive(Stepper.value, candidate)
+            stepper.refresh()
+            return refusal, candidate
+        return refusal, None
 
     async def _rebuild(self) -> None:
         """The layer or input shape changed: new grids, settings shown as they now are."""
@@ -166,12 +192,13 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
         self.run_worker(self._restore(), group="restore", exclusive=True)
 
     async def _restore(self) -> None:
-        reshaped = self.session.layer != self.spec.layer or self.session.x.shape != self.spec.input_shape
-        self.session.reset()
-        if reshaped and "settings" in self.show:
-            await self._rebuild()
-        else:
-            self.refresh_views()
+        async with self._rebuilding:
+            reshaped = self.session.layer != self.spec.layer or self.session.x.shape != self.spec.input_shape
+            self.session.reset()
+            if reshaped and "settings" in self.show:
+                await self._rebuild()
+            else:
+                self.refresh_views()
         self.say("The lesson's input, kernels and settings are back.")
 
     # --- stepping ---------------------------------------------------------------------------

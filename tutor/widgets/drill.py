@@ -53,6 +53,9 @@ Type the answer and press **Enter**. **Ctrl+N** asks a new question.
         self.call_after_refresh(self.action_next)
 
     def action_next(self) -> None:
+        """Another question; what was said about the last one goes with it."""
+        for part in ("#drill-feedback", "#drill-solution"):
+            self.query_one(part, Plain).update("")
         self._ask()
 
     @work(thread=True, exclusive=True, group="drill", exit_on_error=False)

@@ -144,6 +144,10 @@ worked solution. Shapes may be written `[1, 3, 3, 3]`, `(1,3,3,3)`, `1x3x3x3` or
         except AnswerError as error:
             self._feedback(str(error), "wrong")  # unreadable: not counted as an attempt
             return
+        if self.solved:  # practice after the solve: checked, but the record is complete
+            state = "correct" if verdict.correct else "wrong"
+            self._feedback(f"{'✓' if verdict.correct else '✗'} {verdict.message}  (already solved: not counted)", state)
+            return
         self.attempts += 1
         if verdict.correct:
             self.solved = True

@@ -210,7 +210,9 @@ class LabView(Vertical):
     def show_step(self) -> None:
         """Highlight the selected cell's window and write out its arithmetic. Only the grids
         that were or become highlighted are touched: a step costs the same at any lab size."""
-        if not self.stepping:
+        boxes = self.query("#steps").results(Plain)
+        box = next(boxes, None)
+        if not self.stepping or box is None:  # none while a new layer's grids are being mounted
             return
         step = self.explain(self.step)
         now = {a for a in (*step.windows, *step.marked) if a in self.grids}
@@ -221,7 +223,6 @@ class LabView(Vertical):
             if address.tensor == "y" and address in step.windows:
                 grid.cursor = step.cell[1:]
         self._lit = now
-        box = self.query_one("#steps", Plain)
         text = "\n".join([self.step_header(step), *step.lines])
         # The box never shrinks while stepping: a height that changes with every cell's numbers
         # would lay out (and repaint) the whole page on each key.

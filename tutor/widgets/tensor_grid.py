@@ -41,7 +41,8 @@ def _parsed(color: str) -> Color:
     return Color.parse(color)
 
 
-VIEW_CELLS = 12  # cells a side on screen at most; a larger grid moves its view (only it is drawn)
+VIEW_CELLS = 18  # cells a side on screen at most (the playground's 12 + 2x3 padding); a larger
+# grid moves its view, and only the view is drawn
 HEAT_LEVELS = 48  # shades of the heat colour: more than the eye tells apart
 
 
