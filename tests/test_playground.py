@@ -100,9 +100,11 @@ async def test_same_padding_with_stride_is_refused(make_app):
     async with app.run_test(size=(120, 40)) as pilot:
         await goto_page(app, pilot, 0)
         await choose(app, pilot, "padding", ["right"] * 3)  # 1 -> 2 -> 3 -> "same", with stride 2
-        assert "padding='same' needs stride 1" in text(app, "#lab-status")
+        status = text(app, "#lab-status")
+        assert "padding='same' needs stride 1" in status and "'valid' is the next that works" in status
+        assert app.screen.query_one("#lab").session.layer.padding == "valid"  # stepped over "same"
         await choose(app, pilot, "stride", ["left"])
-        await choose(app, pilot, "padding", ["right"])
+        await choose(app, pilot, "padding", ["left"])
         assert app.screen.query_one("#lab").session.layer.padding == "same"
         assert app.screen.query_one("#lab").session.output.shape[2:] == (5, 5)
 
