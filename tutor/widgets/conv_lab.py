@@ -189,7 +189,7 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
         super().refresh_views()
 
     def reset(self) -> None:
-        self.run_worker(self._restore(), group="restore", exclusive=True)
+        self.run_worker(self._restore, group="restore", exclusive=True)  # a function: a cancelled run never starts
 
     async def _restore(self) -> None:
         async with self._rebuilding:
