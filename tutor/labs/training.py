@@ -42,8 +42,8 @@ class TrainingSession:
     def hidden(self) -> range:
         return range(len(self.snapshot.kernels))
 
-    def slice(self, address: Address, snapshot: symmetry.Snapshot | None = None) -> np.ndarray:
-        snap = snapshot or self.snapshot
+    def slice(self, address: Address) -> np.ndarray:
+        snap = self.snapshot
         if address.tensor == "target":
             return self.target
         if address.tensor == "y":

@@ -232,7 +232,8 @@ class TensorGrid(Widget, can_focus=True):
     def watch_view(self) -> None:
         rows, cols = self.view_size
         if (rows, cols) == (self.rows + 2 * self.pad, self.cols + 2 * self.pad):
-            self.border_subtitle = "" if not self.compact else self.border_subtitle
+            if not self.compact:  # a heat map's subtitle is its cursor's value
+                self.border_subtitle = ""
             return
         top, left = self.view[0] - self.pad, self.view[1] - self.pad
         self.border_subtitle = plain(f"rows {max(top, 0)}-{min(top + rows, self.rows) - 1}, "
