@@ -2,6 +2,8 @@
 independently; answers and the step-through come from the same session."""
 
 import itertools
+import re
+from decimal import Decimal
 
 import numpy as np
 import pytest
@@ -19,6 +21,7 @@ from tutor.labs.features import FeatureSession
 from tutor.labs.pool import PoolSession
 from tutor.labs.session import Address
 from tutor.labs.training import TrainingSession
+from tutor.numbers import column_format, fixed, format_number
 
 CONVOLUTION = load_lesson(bundled_folder() / "convolution.toml")
 POOLING = load_lesson(bundled_folder() / "pooling.toml")
@@ -63,6 +66,44 @@ def test_every_cell_explained_adds_up_to_torchs_output(seed):
         step = session.explain((o, r, c))
         total = sum(t.x * t.w for terms in step.detail.channels for t in terms.taps) + (step.detail.bias or 0)
         assert total == pytest.approx(torch_out[0, o, r, c], abs=1e-4), (seed, o, r, c)
+
+
+def printed_sum(expression: str) -> Decimal:
+    """The sum of ``a×b + c×d + …`` exactly as printed, worked out by hand (in decimal)."""
+    total = Decimal(0)
+    for term in expression.split(" + "):
+        factors = [Decimal(f.strip("()")) for f in term.removesuffix(" (bias)").split("×")]
+        total += factors[0] * (factors[1] if len(factors) > 1 else 1)
+    return total
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_printed_terms_add_up_to_the_printed_sum_or_say_they_do_not(seed):
+    """A line ends in ``= s`` only when its printed terms, worked by hand, give s as printed;
+    otherwise in ``≈ s``. One input channel and no bias: no sum line that only repeats."""
+    rng = np.random.default_rng(seed)
+    channels, bias = int(rng.integers(1, 4)), bool(seed % 2)
+    layer = ConvSpec(in_channels=channels, out_channels=2, kernel_size=3, bias=bias)
+    session = ConvSession(ConvLabSpec("t", (1, channels, 5, 5), "randn", layer, seed))
+    signs = set()
+    for cell in itertools.product(*map(range, session.output_shape)):
+        lines = session.explain(cell).lines
+        assert any(line.startswith("sum:") for line in lines) == (channels > 1 or bias)
+        for line in lines:
+            expression, sign, shown = re.fullmatch(r"(?:in \d+|sum):\s+(.*) ([=≈]) (\S+)", line).groups()
+            by_hand = format_number(float(printed_sum(expression)))
+            assert (by_hand == shown) == (sign == "="), line
+            signs.add(sign)
+    assert "≈" in signs  # random kernels: four decimals do not always add up exactly
+
+
+def test_a_grid_column_has_one_number_of_decimals():
+    values = [[-0.154, -0.2397], [3.0, 12.5]]
+    width, decimals = column_format(values)
+    written = [fixed(v, decimals) for row in values for v in row]
+    assert written == ["-0.1540", "-0.2397", "3.0000", "12.5000"] and width == max(map(len, written))
+    assert column_format([[0.0, 1.0], [-2.0, 16.0]]) == (2, 0) and fixed(-2.0, 0) == "-2"
+    assert fixed(-0.00001, 2) == "0.00"  # no minus on a zero
 
 
 def test_an_edit_recomputes_and_names_only_what_changed():

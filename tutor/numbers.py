@@ -56,22 +56,34 @@ def format_term(value: float) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-def widest(values) -> int:
-    """The length of the longest ``format_number(v)`` among ``values`` (a 2-D array), worked out
-    for all of them at once with numpy: formatting each of 65,536 numbers takes ~100 ms."""
+def fixed(value: float, decimals: int) -> str:
+    """``format_number(value)`` written with exactly ``decimals`` decimals, so that a column of
+    numbers lines up: ``-0.1540`` beside ``-0.2397``, not ``-0.154``."""
+    text = format_number(value)
+    if decimals <= 0 or not math.isfinite(value):
+        return text
+    whole, _, fraction = text.partition(".")
+    return f"{whole}.{fraction.ljust(decimals, '0')}"
+
+
+def column_format(values) -> tuple[int, int]:
+    """(width, decimals) of a 2-D array written with ``fixed``: the decimals are the most that
+    ``format_number`` keeps for any of them. Worked out with numpy for all values at once:
+    formatting each of 65,536 numbers takes ~100 ms."""
     import numpy as np
 
     signed = np.asarray(values, dtype=np.float64)
     if signed.size == 0:
-        return 1
+        return 1, 0
     shifted = np.abs(signed) * 1e4  # the four decimals format_number keeps
     scaled = np.round(shifted)
     whole, fraction = scaled // 10_000, (scaled % 10_000).astype(np.int64)
     trailing = (fraction % 10 == 0).astype(int) + (fraction % 100 == 0) + (fraction % 1000 == 0)
-    decimals = np.where(fraction == 0, 0, 4 - trailing)
+    decimals = int(np.where(fraction == 0, 0, 4 - trailing).max())
     digits = np.where(whole < 1, 1, np.floor(np.log10(np.maximum(whole, 1))) + 1)
     sign = (signed < 0) & (scaled > 0)
-    estimate = int((sign + digits + np.where(decimals > 0, decimals + 1, 0)).max())
     # A value a hair from a rounding boundary may round the other way in exact decimal: format it.
-    close = signed[np.abs(shifted - np.floor(shifted) - 0.5) < 1e-6]
-    return max([estimate, *(len(format_number(float(v))) for v in close)])
+    close = [float(v) for v in signed[np.abs(shifted - np.floor(shifted) - 0.5) < 1e-6]]
+    decimals = max([decimals, *(len(format_number(v).partition(".")[2]) for v in close)])
+    width = int((sign + digits).max()) + (decimals + 1 if decimals else 0)
+    return max([width, *(len(fixed(v, decimals)) for v in close)]), decimals

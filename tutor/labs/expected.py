@@ -154,7 +154,8 @@ def _parameter_count(spec: LayerSpec) -> Expected:
              f"- weight {shape_text(weight)}: out × in × k × k = {' × '.join(map(str, weight))} = {prod(weight)}"]
     if "bias" in shapes:
         lines.append(f"- bias {shape_text(shapes['bias'])}: one per output channel = {prod(shapes['bias'])}")
-    lines.append(f"total: {' + '.join(str(prod(s)) for s in shapes.values())} = {total}")
+    if len(shapes) > 1:  # a weight alone: its count is the total
+        lines.append(f"total: {' + '.join(str(prod(s)) for s in shapes.values())} = {total}")
     out, per_in, k, _ = weight
     mistakes = [(out * per_in * k, "Each kernel is k × k: count both sides of the kernel.")]
     if "bias" in shapes:

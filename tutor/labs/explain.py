@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from tutor.engine.spec import ConvSpec, LayerSpec, PoolSpec
 from tutor.numbers import format_number, format_term
 
@@ -17,8 +19,20 @@ def channel_line(terms, max_terms: int | None = None) -> str:
     taps = terms.taps if max_terms is None else terms.taps[:max_terms]
     products = " + ".join(f"{format_term(t.x)}×{format_term(t.w)}" for t in taps)
     if len(taps) < len(terms.taps):
-        products += f" + … ({len(terms.taps) - len(taps)} more)"
-    return f"{products} = {format_number(terms.subtotal)}"
+        return f"{products} + … ({len(terms.taps) - len(taps)} more) = {format_number(terms.subtotal)}"
+    shown = sum((printed(t.x) * printed(t.w) for t in taps), Decimal(0))
+    return f"{products} {equals(shown, terms.subtotal)} {format_number(terms.subtotal)}"
+
+
+def printed(value: float) -> Decimal:
+    """A number exactly as the screen shows it."""
+    return Decimal(format_number(value))
+
+
+def equals(shown: Decimal, value: float) -> str:
+    """``=`` when the numbers on screen, worked out by hand, give ``value`` as shown; ``≈`` when
+    they do not (the factors are rounded to four decimals, and torch adds in float32)."""
+    return "=" if format_number(float(shown)) == format_number(value) else "≈"
 
 
 def unrolled_lines(unrolled, max_terms: int | None = None, max_channels: int | None = None) -> list[str]:
@@ -29,10 +43,15 @@ def unrolled_lines(unrolled, max_terms: int | None = None, max_channels: int | N
         rest = unrolled.channels[len(shown):]
         lines.append(f"in {rest[0].in_channel}-{rest[-1].in_channel}:  {len(rest)} more input channels, "
                      "each a window times its kernel: their subtotals are in the sum")
-    parts = [format_term(t.subtotal) for t in unrolled.channels]
+    if len(unrolled.channels) == 1 and unrolled.bias is None:
+        return lines  # the one channel's total is the output: no sum to write
+    values = [t.subtotal for t in unrolled.channels]
+    parts = [format_term(v) for v in values]
     if unrolled.bias is not None:
+        values.append(unrolled.bias)
         parts.append(f"{format_term(unrolled.bias)} (bias)")
-    lines.append(f"sum:   {' + '.join(parts)} = {format_number(unrolled.total)}")
+    shown = sum((printed(v) for v in values), Decimal(0))
+    lines.append(f"sum:   {' + '.join(parts)} {equals(shown, unrolled.total)} {format_number(unrolled.total)}")
     return lines
 
 
@@ -89,6 +108,7 @@ def pool_lines(spec: PoolSpec, cell) -> list[str]:
         return [f"window: {', '.join(values)}{pad}",
                 f"max = {format_number(cell.value)}, at input row {row}, column {col} (the index torch returns)"]
     terms = values + ["0"] * len(cell.padding_taps)
+    total = equals(sum((Decimal(v) for v in values), Decimal(0)), cell.total)
     pad = f" ({len(cell.padding_taps)} padding zero(s) count too)" if cell.padding_taps else ""
-    return [f"({' + '.join(terms)}) / {cell.divisor} = {format_number(cell.total)} / {cell.divisor}"
+    return [f"({' + '.join(terms)}) / {cell.divisor} {total} {format_number(cell.total)} / {cell.divisor}"
             f" = {format_number(cell.value)}{pad}"]

@@ -24,7 +24,14 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from tutor.labs.session import Address
-from tutor.numbers import MAX_CHARS, NumberError, format_number, parse_number, widest
+from tutor.numbers import (
+    MAX_CHARS,
+    NumberError,
+    column_format,
+    fixed,
+    format_number,
+    parse_number,
+)
 from tutor.widgets.text import plain
 
 # A cell holds at most this much: the grid is for reading, not for big numbers.
@@ -185,9 +192,10 @@ class TensorGrid(Widget, can_focus=True):
         return max(self._natural_width(), self._held_width)
 
     def _measure(self) -> None:
-        """The widest number and the largest magnitude, once per new values (not per cell drawn:
-        a 64x64 grid would format its 4,096 numbers for every one of them)."""
-        self._number_width = widest(self.values) if self.values and not self.compact else 1
+        """The widest number, the decimals every number is written with (one number of decimals a
+        grid, so that columns line up) and the largest magnitude: once per new values, not per
+        cell drawn (a 64x64 grid would format its 4,096 numbers for every one of them)."""
+        self._number_width, self._decimals = column_format(self.values) if self.values and not self.compact else (1, 0)
         self._scale = max((abs(v) for row in self.values for v in row), default=0.0)
 
     def _natural_width(self) -> int:
@@ -395,7 +403,7 @@ class TensorGrid(Widget, can_focus=True):
         # and a 64-column row has 64 cells.
         line = _Line(
             values=values, row=row, rows=len(values), cols=len(values[0]) if values else 0,
-            scale=self._scale, base=self.background_colors[1], theme=self.app.current_theme,
+            scale=self._scale, decimals=self._decimals, base=self.background_colors[1], theme=self.app.current_theme,
             cursor=self.cursor if self.has_focus else None, editing=self.editing, pad_text=self.pad_text,
             window=self.window, marked=self.marked, dropped=self.dropped, width=self.cell_width - 2,
             styles=self._highlight_styles(),
@@ -414,6 +422,7 @@ class _Line:
     rows: int
     cols: int
     scale: float
+    decimals: int
     base: Color
     theme: object
     cursor: tuple[int, int] | None
@@ -446,7 +455,7 @@ class _Line:
         inside = 0 <= row < self.rows and 0 <= col < self.cols
         if inside:
             value = self.values[row][col]
-            style, text = self.heat(value), format_number(value)
+            style, text = self.heat(value), fixed(value, self.decimals)
         else:
             style, text = styles["padding"], self.pad_text
         left, right = " ", " "
