@@ -4,7 +4,7 @@ import pytest
 from conftest import goto_page, settle, tab_to
 
 from tutor.course.answers import AnswerError, check, parse_shape
-from tutor.course.loader import bundled_folder, load_lesson
+from tutor.course.loader import bundled_folder, load_folder, load_lesson
 from tutor.labs.expected import expected
 
 LESSON = load_lesson(bundled_folder() / "convolution.toml")
@@ -180,3 +180,41 @@ async def test_hostile_text_pasted_into_every_answer_box(make_app):
             feedback = card_text(app, "feedback")
             assert feedback and "\x1b" not in feedback and card.status != "correct", repr(text)
             assert card.attempts == attempts + counted, repr(text)
+
+
+def answer_text(value) -> str:
+    """The right answer written as a learner would type it."""
+    return "[" + ",".join(map(str, value)) + "]" if isinstance(value, tuple) else str(value)
+
+
+ALL_LESSONS, _ = load_folder(bundled_folder())
+LAB_EXERCISES = [(lesson.id, i, ex) for lesson in ALL_LESSONS for i, page in enumerate(lesson.pages)
+                 if page.lab for ex in page.exercises[:1] if ex.answer.kind != "choice"]
+
+
+@pytest.mark.parametrize(("lesson", "page", "ex"), LAB_EXERCISES, ids=lambda v: getattr(v, "id", str(v)))
+async def test_an_answer_typed_on_a_lab_page_goes_to_its_box(make_app, lesson, page, ex):
+    """The page has the focus (the lab's keys work), yet the answer's first character moves it to
+    the box: ``[`` and ``]`` are typed, never turn the page; Enter checks the answer."""
+    app = make_app(lesson)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, page)
+        assert app.focused.id == "page"
+        card = app.screen.query_one(f"#exercise-{ex.id}")
+        right = answer_text(card.expected.value)
+        await pilot.press(*right, "enter")
+        await settle(app, pilot)
+        assert app.screen.page_index == page
+        assert app.focused.id == "answer" and card.solved, (right, app.focused.value, str(card.query_one("#feedback").render()))
+        assert "✓" in str(card.query_one("#feedback").render())
+
+
+async def test_tab_from_a_lab_page_goes_to_the_answer_box_first(make_app):
+    app = make_app("convolution")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, 1)  # lab (input and kernels) and a shape question
+        await pilot.press("tab")
+        assert app.focused.id == "answer"
+        await pilot.press("n", "]", "enter")  # in the box, letters and brackets are typed
+        await settle(app, pilot)
+        assert app.screen.page_index == 1 and app.focused.value == "n]"

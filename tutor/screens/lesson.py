@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Footer, Header, Input
 
 from tutor.course.model import (
     ConvLabSpec,
@@ -37,6 +37,7 @@ LAB_VIEWS = {ConvLabSpec: ConvLabView, PoolLabSpec: PoolLabView, FeatureLabSpec:
              TrainingLabSpec: TrainingLabView}
 
 SUMMARY_TITLE = "Your results"
+ANSWER_STARTERS = frozenset("0123456789-.[(")  # what an answer may start with: never a page or lab key
 
 
 class LessonScreen(Screen):
@@ -55,6 +56,7 @@ class LessonScreen(Screen):
         Binding("e", "lab('equalize')", "Equal kernels", tooltip="Make every output channel's kernel equal to channel 0's"),
         Binding("s", "lab('train_step')", "Train a step", tooltip="One step of SGD"),
         Binding("c", "lab('show_code')", "Code", tooltip="The PyTorch code that rebuilds this lab"),
+        Binding("tab", "tab_in", "Focus next", show=False),
     ]
 
     page_index: reactive[int] = reactive(0, init=False)
@@ -150,12 +152,41 @@ class LessonScreen(Screen):
         self.app.exercise_changed(self.lesson.id, card.exercise.id, attempted=event.attempted, solved=card.solved,
                                   hints=card.hints_shown, revealed=card.revealed)
 
+    def action_tab_in(self) -> None:
+        """From the page itself, Tab goes to the answer box first; from there on, in page order."""
+        box = self._answer_box()
+        if box is not None and self.focused in (None, self.query_one("#page")):
+            box.focus()
+        else:
+            self.app.action_focus_next()
+
+    def on_key(self, event: events.Key) -> None:
+        """The first character of an answer, typed anywhere but in a box or a grid being edited,
+        goes to the page's answer box: ``[1,3,2,2]`` is an answer there, never a turn of the page."""
+        if event.character not in ANSWER_STARTERS or isinstance(self.focused, Input):
+            return
+        box = self._answer_box()
+        if box is None:
+            return
+        event.stop()
+        event.prevent_default()
+        # Focused now, not after this key (as focus() would): the box's Focus selects what was typed
+        # before, and this key, which follows it, starts a new answer.
+        self.set_focus(box)
+        box.post_message(events.Key(event.key, event.character))
+
+    def _answer_box(self) -> Input | None:
+        """The answer box of the first question on the page not yet solved (or of the first)."""
+        cards = list(self.query("ExerciseCard, DrillCard"))
+        unsolved = [card for card in cards if not getattr(card, "solved", False) and not getattr(card, "revealed", False)]
+        return next((card.query_one("#answer", Input) for card in unsolved or cards), None)
+
     def _focus_first(self) -> None:
         """On a page of questions, focus the first answer box; where there is a lab, the page
         itself, so that the lab's letter keys work at once (Tab reaches the answer box)."""
-        boxes = self.query("#answer")
-        if boxes and not self.query(LabView):
-            boxes.first().focus(scroll_visible=False)
+        box = self._answer_box()
+        if box is not None and not self.query(LabView):
+            box.focus(scroll_visible=False)
         else:
             self.query_one("#page").focus(scroll_visible=False)
 
