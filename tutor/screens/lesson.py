@@ -8,7 +8,6 @@ import asyncio
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
@@ -26,6 +25,7 @@ from tutor.widgets.drill import DrillCard
 from tutor.widgets.exercise import ExerciseCard
 from tutor.widgets.feature_lab import FeatureLabView
 from tutor.widgets.lab import LabView
+from tutor.widgets.page import Page
 from tutor.widgets.pool_lab import PoolLabView
 from tutor.widgets.prose import Prose
 from tutor.widgets.summary import LessonSummary
@@ -81,7 +81,7 @@ class LessonScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield VerticalScroll(id="page")
+        yield Page(id="page")
         yield Plain(id="page-bar")
         yield Footer()
 
@@ -120,10 +120,10 @@ class LessonScreen(Screen):
     async def _build_page(self) -> None:
         self.title = clean(self.lesson.title)
         self.sub_title = clean(f"{self.page_index + 1}/{self.page_count}: {self.page_title}")
-        container = self.query_one("#page", VerticalScroll)
+        container = self.query_one("#page", Page)
         await container.remove_children()
         await container.mount_all(self._page_widgets())
-        container.scroll_home(animate=False)
+        container.scroll_to_top()
         self._update_bar()
         self._focus_first()
         self.refresh_bindings()

@@ -45,6 +45,13 @@ def commonmark() -> MarkdownIt:
 
 
 class Prose(Markdown):
+    # A code line longer than the page wraps: a fence's own scrolling has no scrollbar, and would
+    # cut a line mid-sentence at 80 columns.
+    DEFAULT_CSS = """
+    Prose MarkdownFence { overflow-x: hidden; }
+    Prose MarkdownFence > Label { width: 1fr; text-wrap: wrap; }
+    """
+
     BLOCKS = {**Markdown.BLOCKS, "fence": CodeBlock, "code_block": CodeBlock}
 
     def __init__(self, markdown: str = "", *, id: str | None = None) -> None:
