@@ -11,9 +11,10 @@ from textual import on
 from textual.containers import Horizontal, Vertical
 
 from tutor.labs.explain import shape_text
-from tutor.labs.session import CUSTOM, Explained
+from tutor.labs.session import CUSTOM, Address, Explained
 from tutor.numbers import format_number
-from tutor.widgets.lab import LabView
+from tutor.widgets.flow import Flow
+from tutor.widgets.lab import LabView, set_text
 from tutor.widgets.stepper import Stepper
 from tutor.widgets.tensor_grid import TensorGrid
 from tutor.widgets.text import Plain, plain
@@ -32,6 +33,7 @@ SETTINGS = (
     ("bias", "bias", (False, True)),
 )
 ALL_KERNELS_UP_TO = 12  # more kernels than this: only those of the output channel stepped through
+GROUP_GAP = 2  # columns between two output channels' kernels
 ALL_TERMS_UP_TO = 25  # a 5x5 kernel's products are written out; of a larger one, its first row
 MAX_CHANNEL_LINES = 4  # input channels written out term by term; the others are in the sum
 
@@ -58,46 +60,88 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
 
     def parts(self):
         if "settings" in self.show:
-            steppers = list(self._steppers())
-            split = len(steppers) - 6  # the layer's own arguments on a second row
-            yield Horizontal(*steppers[:split], classes="lab-row settings")
-            yield Horizontal(*steppers[split:], classes="lab-row settings")
-            yield Vertical(*self._body(), id="lab-body")
-        else:
-            yield from self._body()
-
-    @property
-    def kernels_of_one_channel(self) -> bool:
-        return self.session.weight.shape[0] * self.session.weight.shape[1] > ALL_KERNELS_UP_TO
+            yield Flow(*self._steppers(), classes="lab-row settings")
+        yield Vertical(*self._body(), id="lab-body")
 
     def _body(self):
-        """Everything that depends on the layer's shape: rebuilt when a setting changes it."""
+        """Everything that depends on the layer's shape or the lab's width: rebuilt when either
+        changes."""
         s = self.session
-        if "input" in self.show:
-            yield Plain(f"Input a  {shape_text(s.x.shape)}  [batch, channels, height, width]{s.heading_note()}",
-                        classes="lab-heading")
-            yield Horizontal(*(TensorGrid(s.slice(a), editable=True, label=f"channel {a.index[0]}", address=a)
-                               for a in s.input_addresses()), classes="lab-row")
-        if "kernels" in self.show:
-            one = " (those of the output channel stepped through)" if self.kernels_of_one_channel else ""
-            yield Plain(f"Kernels  c.weight  {shape_text(s.weight.shape)}  [out, in, height, width]; "
-                        f"labelled (out, in){one}{s.bias_text()}", classes="lab-heading")
-            outs = [self.step[0]] if self.kernels_of_one_channel else range(s.weight.shape[0])
-            yield Horizontal(*(self._kernel_group(o) for o in outs), classes="lab-row", id="kernels")
-        if "output" in self.show:
-            yield Plain(f"Output  c(a)  {shape_text(s.output.shape)}", classes="lab-heading")
-            yield Horizontal(*(TensorGrid(s.slice(a), label=f"out {a.index[0]}", address=a)
-                               for a in s.output_addresses()), classes="lab-row")
         if "settings" in self.show:
             yield Plain(s.arithmetic(), id="arithmetic")
+        if "input" in self.show:
+            yield Plain(f"Input a  {shape_text(s.x.shape)}  [batch, channels, height, width]{s.heading_note()}",
+                        classes="lab-heading", id="input-heading")
+            yield Flow(*(TensorGrid(s.slice(a), editable=True, label=f"channel {a.index[0]}", address=a)
+                         for a in s.input_addresses()), classes="lab-row", id="inputs")
+        groups, outputs = self._all_channels()
+        self.one_channel = self._one_channel(groups, outputs)
+        if self.one_channel:
+            yield Flow(*self._channel_panels(), classes="lab-row", id="channel")
+        if groups and not self.one_channel:
+            yield Plain(f"Kernels  c.weight  {shape_text(s.weight.shape)}  [out, in, height, width]; "
+                        f"labelled (out, in){s.bias_text()}", classes="lab-heading")
+            yield Flow(*groups, classes="lab-row", id="kernels")
+        if outputs and not self.one_channel:
+            yield Plain(f"Output  c(a)  {shape_text(s.output.shape)}", classes="lab-heading")
+            yield Flow(*outputs, classes="lab-row")
         if self.stepping:
             yield Plain(id="steps")
 
-    def _kernel_group(self, out: int) -> Horizontal:
+    def _all_channels(self) -> tuple[list[Horizontal], list[TensorGrid]]:
+        """A group of kernels and a map per output channel (those the page shows)."""
+        s = self.session
+        groups = [self._kernel_group(o) for o in range(s.weight.shape[0])] if "kernels" in self.show else []
+        outputs = [TensorGrid(s.slice(a), label=f"out {a.index[0]}", address=a)
+                   for a in s.output_addresses()] if "output" in self.show else []
+        return groups, outputs
+
+    def _one_channel(self, groups, outputs) -> bool:
+        """While stepping, the output channel stepped through has its kernels beside its map: when
+        there is only one, or when every channel's do not fit a line."""
+        return self.stepping and (len(outputs) == 1 or not (self._fits(groups) and self._fits(outputs)))
+
+    def fit(self) -> None:
+        """A width that calls for the other layout (all channels, or one) rebuilds the body."""
+        if self.stepping and self._one_channel(*self._all_channels()) != self.one_channel:
+            self.run_worker(self._relayout, group="relayout", exclusive=True)
+        else:
+            super().fit()
+
+    async def _relayout(self) -> None:
+        async with self._rebuilding:
+            await self._rebuild(keep_step=True)
+
+    def _fits(self, parts) -> bool:
+        """Whether ``parts`` (grids, or groups of grids) fit one line of the lab, with at most
+        ALL_KERNELS_UP_TO grids: otherwise only the output channel stepped through is shown."""
+        grids = [g for part in parts for g in (part.children if isinstance(part, Horizontal) else [part])]
+        width = sum(g.outer_width for g in grids) + GROUP_GAP * len(parts)
+        return len(grids) <= ALL_KERNELS_UP_TO and width <= self.size.width
+
+    def _kernel_group(self, out: int, slots: bool = False) -> Horizontal:
         grids = (TensorGrid(self.session.slice(a), editable=True, label=f"({a.index[0]}, {a.index[1]})",
-                            address=a, id=f"w-slot-{a.index[1]}" if self.kernels_of_one_channel else None)
+                            address=a, id=f"w-slot-{a.index[1]}" if slots else None)
                  for a in self.session.kernel_addresses(out))
         return Horizontal(*grids, classes="lab-group")
+
+    def _channel_panels(self):
+        """The kernels and the output of one output channel, the one stepped through: side by
+        side when they fit, one above the other when not."""
+        s, out = self.session, self.step[0]
+        kernels, output = self._channel_headings(out)
+        if "kernels" in self.show:
+            yield Vertical(Plain(kernels, id="kernels-heading", classes="lab-heading"),
+                           self._kernel_group(out, slots=True), classes="lab-panel")
+        if "output" in self.show:
+            grid = TensorGrid(s.slice(Address("y", (out,))), label=f"out {out}", address=Address("y", (out,)),
+                              id="y-slot")
+            yield Vertical(Plain(output, id="output-heading", classes="lab-heading"), grid, classes="lab-panel")
+
+    def _channel_headings(self, out: int) -> tuple[str, str]:
+        s = self.session
+        return (f"Kernels c.weight[{out}] of {shape_text(s.weight.shape)}{s.bias_text()}",
+                f"Output c(a)[0, {out}] of {shape_text(s.output.shape)}")
 
     def intro(self) -> str:
         if "kernels" not in self.show:
@@ -155,9 +199,10 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
             return refusal, candidate
         return refusal, None
 
-    async def _rebuild(self) -> None:
-        """The layer or input shape changed: new grids, settings shown as they now are."""
-        self.set_reactive(LabView.step, (0, 0, 0))
+    async def _rebuild(self, keep_step: bool = False) -> None:
+        """The layer, the input's shape or the lab's width changed: new grids, settings shown as
+        they now are."""
+        self.set_reactive(LabView.step, self.step if keep_step else (0, 0, 0))
         body = self.query_one("#lab-body", Vertical)
         await body.remove_children()
         await body.mount_all(list(self._body()))
@@ -203,20 +248,34 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
 
     # --- stepping ---------------------------------------------------------------------------
     def show_step(self) -> None:
-        if self.kernels_of_one_channel and "kernels" in self.show:
-            self._show_kernels_of(self.step[0])
+        if getattr(self, "one_channel", False):
+            self._follow_channel(self.step[0])
         super().show_step()
 
-    def _show_kernels_of(self, out: int) -> None:
-        """When only one output channel's kernels are shown, follow the channel stepped to."""
-        for slot, address in enumerate(self.session.kernel_addresses(out)):
-            grid = self.query_one(f"#w-slot-{slot}", TensorGrid)
-            if grid.address != address:
-                self.grids.pop(grid.address, None)
-                self._lit.discard(grid.address)
-                grid.address, grid.values = address, self.session.slice(address)
-                grid.border_title = plain(f"({out}, {slot})")
-                self.grids[address] = grid
+    def _follow_channel(self, out: int) -> None:
+        """When only one output channel is shown, its kernels and map follow the step."""
+        s = self.session
+        slots = [(f"#w-slot-{i}", a, f"({out}, {i})") for i, a in enumerate(s.kernel_addresses(out))
+                 if "kernels" in self.show]
+        if "output" in self.show:
+            slots.append(("#y-slot", Address("y", (out,)), f"out {out}"))
+        if self.query_one(slots[0][0], TensorGrid).address == slots[0][1]:
+            return  # the same channel as before
+        for selector, address, label in slots:
+            grid = self.query_one(selector, TensorGrid)
+            self.grids.pop(grid.address, None)
+            self._lit.discard(grid.address)
+            grid.address, grid.values = address, s.slice(address)
+            grid.border_title = plain(label)
+            self.grids[address] = grid
+        for selector, text in zip(("#kernels-heading", "#output-heading"), self._channel_headings(out)):
+            for heading in self.query(selector).results(Plain):
+                set_text(heading, text)
+        self.query_one("#channel", Flow).reflow()
+
+    def window_span(self) -> int:
+        layer = self.session.layer
+        return layer.dilation * (layer.kernel_size - 1) + 1
 
     def explain(self, cell) -> Explained:
         k = self.session.layer.kernel_size

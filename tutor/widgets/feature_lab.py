@@ -4,10 +4,11 @@ with its own kernel; a key makes the kernels equal, and the lab counts the diffe
 from __future__ import annotations
 
 from textual import on
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 
 from tutor.engine.presets import PRESETS
 from tutor.labs.session import CUSTOM, Address
+from tutor.widgets.flow import Flow
 from tutor.widgets.lab import LabView
 from tutor.widgets.stepper import Stepper
 from tutor.widgets.tensor_grid import TensorGrid
@@ -25,9 +26,8 @@ On a map, the arrows move the cursor and its exact value is shown under the map.
 """
 
     DEFAULT_CSS = """
-    FeatureLabView .channel { width: 26; height: auto; margin-left: 1; }
-    FeatureLabView .channel Stepper { width: 100%; }
-    FeatureLabView #image { margin-right: 1; }
+    FeatureLabView .channel { width: auto; height: auto; }
+    FeatureLabView .lab-row { grid-gutter: 0 1; }
     FeatureLabView #distinct { margin-top: 1; text-style: bold; }
     """
 
@@ -46,10 +46,10 @@ On a map, the arrows move the cursor and its exact value is shown under the map.
         yield Plain(f"Image [1, 1, {height}, {width}]  (0 black … 1 white)   →   "
                     f"nn.Conv2d(1, {len(s.channels)}, 3, padding=1, bias=False): a kernel and a map per channel",
                     classes="lab-heading")
-        yield Horizontal(TensorGrid(s.image, compact=True, label="image", address=Address("image"), id="image"),
-                         *(self._kernel(o) for o in s.channels), classes="lab-row")
-        yield Horizontal(*(TensorGrid(s.maps[o], compact=True, label=f"map {o}", address=Address("y", (o,)))
-                           for o in s.channels), classes="lab-row")
+        yield Flow(TensorGrid(s.image, compact=True, label="image", address=Address("image"), id="image"),
+                   *(self._kernel(o) for o in s.channels), classes="lab-row")
+        yield Flow(*(TensorGrid(s.maps[o], compact=True, label=f"map {o}", address=Address("y", (o,)))
+                     for o in s.channels), classes="lab-row")
         yield Plain(id="distinct")
 
     def _kernel(self, out: int) -> Vertical:

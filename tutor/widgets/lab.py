@@ -10,11 +10,13 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import reactive, var
 from textual.worker import Worker, WorkerState
 
 from tutor.labs.session import Address, Cell, Explained, clamp, flat, unflat
+from tutor.widgets.flow import Flow
 from tutor.widgets.tensor_grid import TensorGrid
 from tutor.widgets.text import Plain
 
@@ -24,7 +26,7 @@ NOTHING: frozenset = frozenset()
 def _footprint(static: Plain, text: str) -> tuple[int, ...]:
     """The rows ``text`` takes in ``static``, wrapped at its width; and its widest row, which
     matters only to a widget as wide as its text (``width: auto``)."""
-    width = max(static.content_size.width, 1)
+    width = static.content_size.width or 10**6  # not laid out yet: no wrapping to count
     rows = [len(line) for line in text.splitlines() or [""]]
     height = sum(-(-n // width) or 1 for n in rows)
     return (height, max(rows)) if static.styles.width is not None and static.styles.width.is_auto else (height,)
@@ -45,14 +47,14 @@ class LabView(Vertical):
 
     DEFAULT_CSS = """
     LabView { height: auto; }
-    LabView .lab-row { height: auto; width: 100%; overflow-x: auto; }
     LabView .lab-heading { margin-top: 1; text-style: bold; }
-    LabView .lab-group { width: auto; height: auto; margin-right: 2; }
-    LabView .lab-group:last-of-type { margin-right: 0; }
+    LabView .lab-group, LabView .lab-panel { width: auto; height: auto; }
+    LabView .lab-panel > Plain { width: auto; }
+    LabView #kernels, LabView #channel { grid-gutter: 0 2; }
     LabView #lab-status { height: auto; min-height: 1; }
     LabView #lab-body { height: auto; }
     LabView #lab-status.-error { color: $error; text-style: bold; }
-    LabView #steps { height: auto; margin-top: 1; padding: 0 1; background: $boost; }
+    LabView #steps { height: auto; padding: 0 1; background: $boost; }
     """
 
     PLAY_SECONDS = 0.8
@@ -106,6 +108,10 @@ class LabView(Vertical):
     def reset(self) -> None:
         """Restore the lesson's values."""
 
+    def window_span(self) -> int:
+        """Cells a side that one window covers in the input (a dilated kernel's, gaps included)."""
+        return 1
+
     # --- building -------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Plain("Loading PyTorch…", id="lab-status")
@@ -135,6 +141,46 @@ class LabView(Vertical):
         self.say(self.intro())
         self.refresh_views()
         self.screen.refresh_bindings()
+        self.call_after_refresh(self.fit)
+
+    # --- fitting the screen ---------------------------------------------------------------------
+    def on_resize(self) -> None:
+        if self.ready:
+            self.fit()
+
+    def fit(self) -> None:
+        """Crop the input grids (their view follows the window) so that the channels share a line
+        of the page and the stage, from the input's heading to the arithmetic, fits its height.
+        Runs again when the lab's size changes, until nothing changes."""
+        inputs = list(self.query("#inputs > TensorGrid").results(TensorGrid))
+        if not inputs or not self.stepping:
+            return
+        span, flow = self.window_span(), inputs[0].parent
+        share = (flow.size.width - flow.styles.grid_gutter_horizontal * (len(inputs) - 1)) // len(inputs)
+        rows = max(span, inputs[0].view_size[0] - self._overflow())
+        for grid in inputs:
+            grid.limit = (rows, max(span, (share - 2) // grid.cell_width))
+        for flow in self.query(Flow):
+            flow.reflow()
+
+    def _overflow(self) -> int:
+        """Rows by which the stage is taller than the page (negative: rows to spare)."""
+        parts = list(self.query("#input-heading, #steps"))
+        page = self.screen.query_one("#page")
+        if len(parts) < 2 or not page.size.height:
+            return 0
+        return parts[-1].region.bottom - parts[0].region.y - page.scrollable_content_region.height
+
+    def show_stage(self) -> None:
+        """Scroll the page so that the stage, from the input's heading to the arithmetic, is on
+        screen: stepping never leaves the learner to scroll for the window or its sum."""
+        parts = list(self.query("#input-heading, #steps"))
+        page = self.screen.query_one("#page")
+        if len(parts) < 2:
+            return
+        top = parts[0].region.y - page.scrollable_content_region.y + round(page.scroll_y)
+        height = parts[-1].region.bottom - parts[0].region.y
+        page.scroll_to_region(Region(0, top, 1, height), animate=False, immediate=True)
 
     def find_grids(self) -> None:
         """Index the mounted grids by the slice they show (after the parts change)."""
@@ -197,6 +243,7 @@ class LabView(Vertical):
     def watch_step(self) -> None:
         if self.ready:
             self.show_step()
+            self.show_stage()
 
     def clamp_step(self) -> None:
         """Keep the selected cell inside the output after its shape changed."""

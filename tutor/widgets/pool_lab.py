@@ -5,10 +5,10 @@ stepped through, and the gradient that flows back to the input."""
 from __future__ import annotations
 
 from textual import on
-from textual.containers import Horizontal
 
 from tutor.labs.session import Address, Explained
 from tutor.numbers import format_number
+from tutor.widgets.flow import Flow
 from tutor.widgets.lab import LabView, set_text
 from tutor.widgets.stepper import Stepper
 from tutor.widgets.tensor_grid import TensorGrid
@@ -42,13 +42,13 @@ step the window, **Space** plays, **r** restores the lesson's values.
     def parts(self):
         s = self.session
         if "settings" in self.show:
-            yield Horizontal(*(Stepper(label, choices, getattr(s.pool, name), names=names, id=f"set-{name}")
-                               for name, label, choices, names in SETTINGS), classes="lab-row settings")
+            yield Flow(*(Stepper(label, choices, getattr(s.pool, name), names=names, id=f"set-{name}")
+                         for name, label, choices, names in SETTINGS), classes="lab-row settings")
         if self.spec.source is not None:
             yield Plain(id="chain", classes="lab-heading")
         if "input" in self.show:
             yield Plain(id="input-heading", classes="lab-heading")
-            yield self._row("x", "channel", editable=s.editable)
+            yield self._row("x", "channel", editable=s.editable, id="inputs")
         if "output" in self.show:
             yield Plain(id="output-heading", classes="lab-heading")
             yield self._row("y", "channel")
@@ -58,10 +58,10 @@ step the window, **Space** plays, **r** restores the lesson's values.
             yield Plain("Where the gradient flows: x.grad after pool(x).sum().backward()", classes="lab-heading")
             yield self._row("g", "grad")
 
-    def _row(self, tensor: str, label: str, editable: bool = False) -> Horizontal:
+    def _row(self, tensor: str, label: str, editable: bool = False, id: str | None = None) -> Flow:
         addresses = [Address(tensor, (c,)) for c in self.session.channels]
-        return Horizontal(*(TensorGrid(self.session.slice(a), editable=editable, label=f"{label} {a.index[0]}",
-                                       address=a) for a in addresses), classes="lab-row")
+        return Flow(*(TensorGrid(self.session.slice(a), editable=editable, label=f"{label} {a.index[0]}",
+                                 address=a) for a in addresses), classes="lab-row", id=id)
 
     def intro(self) -> str:
         return f"pool = {self.session.pool.call()}: every number below is computed by it."
@@ -114,6 +114,9 @@ step the window, **Space** plays, **r** restores the lesson's values.
             for heading in self.query(selector).results(Plain):
                 set_text(heading, text())
         super().refresh_views()
+
+    def window_span(self) -> int:
+        return self.session.pool.kernel_size
 
     def step_header(self, step: Explained) -> str:
         c, r, q = step.cell

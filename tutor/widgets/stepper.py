@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from textual.binding import Binding
+from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -61,6 +62,11 @@ class Stepper(Widget, can_focus=True):
             self.choices.insert(at, value)
             self.names.insert(at, str(value))
         return value
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        """As wide as its widest value: the setting never changes width (the row does not jump
+        under the learner's eyes) and no value is cut."""
+        return len(self.label) + max(map(len, self.names)) + 5
 
     def render(self):
         index = self.choices.index(self.value)

@@ -114,9 +114,11 @@ class TensorGrid(Widget, can_focus=True):
     pad_text: reactive[str] = reactive("0", layout=True)
     cursor: reactive[tuple[int, int]] = reactive((0, 0), repaint=False)
     editing: reactive[str | None] = reactive(None, repaint=False)
-    # The first row and column (padding included) in view: a grid larger than VIEW_CELLS a side
-    # shows that many, and moves to keep the window and the cursor in sight.
+    # The first row and column (padding included) in view: a grid larger than ``limit`` (rows,
+    # cols; at most VIEW_CELLS a side) shows that many, and moves to keep the window and the
+    # cursor in sight. A lab lowers the limit to fit its grids on the screen.
     view: reactive[tuple[int, int]] = reactive((0, 0))
+    limit: reactive[tuple[int, int]] = reactive((VIEW_CELLS, VIEW_CELLS), layout=True)
 
     @dataclass
     class CellEdited(Message):
@@ -206,10 +208,15 @@ class TensorGrid(Widget, can_focus=True):
 
     @property
     def view_size(self) -> tuple[int, int]:
-        """(rows, cols) of cells on screen, padding included: all of them, up to VIEW_CELLS a side
-        (a heat map shows all: two characters a cell)."""
+        """(rows, cols) of cells on screen, padding included: all of them, up to ``limit`` (a heat
+        map shows all: two characters a cell)."""
         rows, cols = self.rows + 2 * self.pad, self.cols + 2 * self.pad
-        return (rows, cols) if self.compact else (min(rows, VIEW_CELLS), min(cols, VIEW_CELLS))
+        return (rows, cols) if self.compact else (min(rows, self.limit[0]), min(cols, self.limit[1]))
+
+    @property
+    def outer_width(self) -> int:
+        """Columns the grid takes on screen, its border included (known before it is mounted)."""
+        return self.get_content_width(Size(0, 0), Size(0, 0)) + 2
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
         return max(self.view_size[1] * self.cell_width, len(self.border_title or "") + 4)
@@ -244,9 +251,12 @@ class TensorGrid(Widget, can_focus=True):
                 self.border_subtitle = ""
             return
         top, left = self.view[0] - self.pad, self.view[1] - self.pad
-        self.border_subtitle = plain(f"rows {max(top, 0)}-{min(top + rows, self.rows) - 1}, "
-                                     f"cols {max(left, 0)}-{min(left + cols, self.cols) - 1} "
-                                     f"of {self.rows}×{self.cols}", multiline=False)
+        parts = []  # only the sides cut, so that it fits under a narrow grid
+        if rows < self.rows + 2 * self.pad:
+            parts.append(f"rows {max(top, 0)}-{min(top + rows, self.rows) - 1}")
+        if cols < self.cols + 2 * self.pad:
+            parts.append(f"cols {max(left, 0)}-{min(left + cols, self.cols) - 1}")
+        self.border_subtitle = plain(f"{', '.join(parts)} of {self.rows}×{self.cols}", multiline=False)
 
     # --- reactive updates ------------------------------------------------------------------
     def validate_values(self, values: Sequence[Sequence[float]]) -> Grid:
@@ -272,6 +282,13 @@ class TensorGrid(Widget, can_focus=True):
 
     def watch_pad(self) -> None:
         self._fit_view()
+
+    def validate_limit(self, limit: tuple[int, int]) -> tuple[int, int]:
+        return (min(max(limit[0], 1), VIEW_CELLS), min(max(limit[1], 1), VIEW_CELLS))
+
+    def watch_limit(self) -> None:
+        self._fit_view()
+        self.follow(self.window)
 
     def on_mount(self) -> None:
         self._fit_view()

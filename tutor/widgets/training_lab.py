@@ -8,13 +8,13 @@ import time
 from dataclasses import dataclass
 
 from textual import on, work
-from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Sparkline
 from textual.worker import get_current_worker
 
 from tutor.labs.session import Address
 from tutor.numbers import format_number
+from tutor.widgets.flow import Flow
 from tutor.widgets.lab import LabView
 from tutor.widgets.stepper import Stepper
 from tutor.widgets.tensor_grid import TensorGrid
@@ -63,8 +63,8 @@ and press **← / →** to change them (a new init starts again; a new rate appl
 
     def parts(self):
         s = self.session
-        yield Horizontal(Stepper("init", ("equal", "random"), s.init, id="set-init"),
-                         Stepper("lr", RATES, s.lr, id="set-lr"), classes="lab-row settings")
+        yield Flow(Stepper("init", ("equal", "random"), s.init, id="set-init"),
+                   Stepper("lr", RATES, s.lr, id="set-lr"), classes="lab-row settings")
         yield Plain(id="train-status")
         yield Sparkline([], id="loss")
         yield Plain("Hidden kernels: hidden.weight[:, 0]", classes="lab-heading")
@@ -72,15 +72,15 @@ and press **← / →** to change them (a new init starts again; a new rate appl
         yield Plain("Their gradients in the last step: hidden.weight.grad[:, 0]", classes="lab-heading")
         yield self._row("g", "grad")
         yield Plain("The target (the digit's edges) and what the net draws now", classes="lab-heading")
-        yield Horizontal(TensorGrid(s.target, compact=True, label="target", address=Address("target"), id="target"),
-                         TensorGrid(s.snapshot.output, compact=True, label="net output", address=Address("y", (0,))),
-                         classes="lab-row")
+        yield Flow(TensorGrid(s.target, compact=True, label="target", address=Address("target"), id="target"),
+                   TensorGrid(s.snapshot.output, compact=True, label="net output", address=Address("y", (0,))),
+                   classes="lab-row")
 
-    def _row(self, tensor: str, label: str) -> Horizontal:
+    def _row(self, tensor: str, label: str) -> Flow:
         # hidden.weight[i, 0] is kernel i; its gradient is shown as g-i
         addresses = [Address(tensor, (i, 0) if tensor == "w" else (i,)) for i in self.session.hidden]
-        return Horizontal(*(TensorGrid(self.session.slice(a), label=f"{label} {a.index[0]}", address=a)
-                            for a in addresses), classes="lab-row")
+        return Flow(*(TensorGrid(self.session.slice(a), label=f"{label} {a.index[0]}", address=a)
+                      for a in addresses), classes="lab-row")
 
     def intro(self) -> str:
         return "Conv2d(1, 3, 3, padding=1) → ReLU → Conv2d(3, 1, 1), SGD on the mean squared error."
