@@ -125,8 +125,8 @@ class ConvSession:
         return next((p.name for p in self.spec.presets if p.layer == self.layer and p.input_shape == shape), CUSTOM)
 
     def heading_note(self) -> str:
-        dropped = "; ✗ marks cells no window reaches" if self.dropped else ""
-        return f"; padding cells (0) drawn around it{dropped}" if self.padding else dropped
+        dropped = "; ✗: no window reaches it" if self.dropped else ""
+        return f"; 0 padding drawn{dropped}" if self.padding else dropped
 
     def bias_text(self) -> str:
         return "" if self.bias is None else "   bias " + shape_text(format_number(b) for b in self.bias)

@@ -14,7 +14,7 @@ from tutor.labs.explain import shape_text
 from tutor.labs.session import CUSTOM, Address, Explained
 from tutor.numbers import format_number
 from tutor.widgets.flow import Flow
-from tutor.widgets.lab import LabView, set_text
+from tutor.widgets.lab import LabView
 from tutor.widgets.stepper import Stepper
 from tutor.widgets.tensor_grid import TensorGrid
 from tutor.widgets.text import Plain, plain
@@ -36,6 +36,12 @@ ALL_KERNELS_UP_TO = 12  # more kernels than this: only those of the output chann
 GROUP_GAP = 2  # columns between two output channels' kernels
 ALL_TERMS_UP_TO = 25  # a 5x5 kernel's products are written out; of a larger one, its first row
 MAX_CHANNEL_LINES = 4  # input channels written out term by term; the others are in the sum
+
+
+def kernel_label(address: Address, one_channel: bool) -> str:
+    """``(0, 1)`` under the heading that says these are c.weight's; ``c.weight[0, 1]`` alone."""
+    out, i = address.index
+    return f"c.weight[{out}, {i}]" if one_channel else f"({out}, {i})"
 
 
 class ConvLabView(LabView):
@@ -70,78 +76,83 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
         if "settings" in self.show:
             yield Plain(s.arithmetic(), id="arithmetic")
         if "input" in self.show:
-            yield Plain(f"Input a  {shape_text(s.x.shape)}  [batch, channels, height, width]{s.heading_note()}",
+            yield Plain(f"Input a {shape_text(s.x.shape)} [batch, channels, height, width]{s.heading_note()}",
                         classes="lab-heading", id="input-heading")
             yield Flow(*(TensorGrid(s.slice(a), editable=True, label=f"channel {a.index[0]}", address=a)
                          for a in s.input_addresses()), classes="lab-row", id="inputs")
-        groups, outputs = self._all_channels()
-        self.one_channel = self._one_channel(groups, outputs)
-        if self.one_channel:
-            yield Flow(*self._channel_panels(), classes="lab-row", id="channel")
-        if groups and not self.one_channel:
-            yield Plain(f"Kernels  c.weight  {shape_text(s.weight.shape)}  [out, in, height, width]; "
-                        f"labelled (out, in){s.bias_text()}", classes="lab-heading")
-            yield Flow(*groups, classes="lab-row", id="kernels")
-        if outputs and not self.one_channel:
-            yield Plain(f"Output  c(a)  {shape_text(s.output.shape)}", classes="lab-heading")
-            yield Flow(*outputs, classes="lab-row")
+        self.layout_choice = self._layout()
+        if self.layout_choice == "all":
+            yield from self._all_channels_rows()
+        else:
+            yield from self._one_channel_rows()
         if self.stepping:
             yield Plain(id="steps")
 
-    def _all_channels(self) -> tuple[list[Horizontal], list[TensorGrid]]:
-        """A group of kernels and a map per output channel (those the page shows)."""
+    def _layout(self) -> str:
+        """``all``: every channel's kernels in a row, every map in the next. While stepping, when
+        there is one output channel or not all fit a line, only the channel stepped through:
+        ``pair``, its kernels beside its map (the map wraps below if they do not fit), or ``one``,
+        its kernels in a row that wraps, then its map."""
+        kernels, outputs = self._all_channels()
+        if not self.stepping or (len(outputs) > 1 and self._fits(kernels) and self._fits([[o] for o in outputs])):
+            return "all"
+        return "pair" if self._fits(kernels[self.step[0]:][:1]) else "one"
+
+    def _all_channels(self) -> tuple[list[list[TensorGrid]], list[TensorGrid]]:
+        """The kernels (a list per output channel) and the maps the page shows."""
         s = self.session
-        groups = [self._kernel_group(o) for o in range(s.weight.shape[0])] if "kernels" in self.show else []
+        kernels = [self._kernels(o) for o in range(s.weight.shape[0])] if "kernels" in self.show else []
         outputs = [TensorGrid(s.slice(a), label=f"out {a.index[0]}", address=a)
                    for a in s.output_addresses()] if "output" in self.show else []
-        return groups, outputs
+        return kernels, outputs
 
-    def _one_channel(self, groups, outputs) -> bool:
-        """While stepping, the output channel stepped through has its kernels beside its map: when
-        there is only one, or when every channel's do not fit a line."""
-        return self.stepping and (len(outputs) == 1 or not (self._fits(groups) and self._fits(outputs)))
+    def _all_channels_rows(self):
+        s = self.session
+        kernels, outputs = self._all_channels()
+        if kernels:
+            yield Plain(f"Kernels  c.weight  {shape_text(s.weight.shape)}  [out, in, height, width]; "
+                        f"labelled (out, in){s.bias_text()}", classes="lab-heading")
+            yield Flow(*(Horizontal(*group, classes="lab-group") for group in kernels), classes="lab-row",
+                       id="kernels")
+        if outputs:
+            yield Plain(f"Output  c(a)  {shape_text(s.output.shape)}", classes="lab-heading")
+            yield Flow(*outputs, classes="lab-row")
 
-    def fit(self) -> None:
-        """A width that calls for the other layout (all channels, or one) rebuilds the body."""
-        if self.stepping and self._one_channel(*self._all_channels()) != self.one_channel:
+    def _one_channel_rows(self):
+        """The kernels and the map of the output channel stepped through (they follow the step),
+        titled by the slices they are, with no heading lines: at 80x24 every row counts."""
+        out = self.step[0]
+        kernels = self._kernels(out, slots=True) if "kernels" in self.show else []
+        output = TensorGrid(self.session.slice(Address("y", (out,))), label=f"c(a)[0, {out}]",
+                            address=Address("y", (out,)), id="y-slot")
+        if self.layout_choice == "pair":
+            group = [Horizontal(*kernels, classes="lab-group")] if kernels else []
+            yield Flow(*group, output, classes="lab-row", id="channel")
+            return
+        if kernels:
+            yield Flow(*kernels, classes="lab-row", id="kernels")
+        yield Flow(output, classes="lab-row")
+
+    def fit(self, passes: int = 4) -> None:
+        """A width that calls for another layout (see ``_layout``) rebuilds the body."""
+        if self.stepping and self._layout() != self.layout_choice:
             self.run_worker(self._relayout, group="relayout", exclusive=True)
         else:
-            super().fit()
+            super().fit(passes)
 
     async def _relayout(self) -> None:
         async with self._rebuilding:
             await self._rebuild(keep_step=True)
 
-    def _fits(self, parts) -> bool:
-        """Whether ``parts`` (grids, or groups of grids) fit one line of the lab, with at most
-        ALL_KERNELS_UP_TO grids: otherwise only the output channel stepped through is shown."""
-        grids = [g for part in parts for g in (part.children if isinstance(part, Horizontal) else [part])]
-        width = sum(g.outer_width for g in grids) + GROUP_GAP * len(parts)
+    def _fits(self, groups: list[list[TensorGrid]]) -> bool:
+        """Whether the groups of grids fit one line of the lab, with at most ALL_KERNELS_UP_TO grids."""
+        grids = [grid for group in groups for grid in group]
+        width = sum(grid.outer_width for grid in grids) + GROUP_GAP * (len(groups) - 1)
         return len(grids) <= ALL_KERNELS_UP_TO and width <= self.size.width
 
-    def _kernel_group(self, out: int, slots: bool = False) -> Horizontal:
-        grids = (TensorGrid(self.session.slice(a), editable=True, label=f"({a.index[0]}, {a.index[1]})",
-                            address=a, id=f"w-slot-{a.index[1]}" if slots else None)
-                 for a in self.session.kernel_addresses(out))
-        return Horizontal(*grids, classes="lab-group")
-
-    def _channel_panels(self):
-        """The kernels and the output of one output channel, the one stepped through: side by
-        side when they fit, one above the other when not."""
-        s, out = self.session, self.step[0]
-        kernels, output = self._channel_headings(out)
-        if "kernels" in self.show:
-            yield Vertical(Plain(kernels, id="kernels-heading", classes="lab-heading"),
-                           self._kernel_group(out, slots=True), classes="lab-panel")
-        if "output" in self.show:
-            grid = TensorGrid(s.slice(Address("y", (out,))), label=f"out {out}", address=Address("y", (out,)),
-                              id="y-slot")
-            yield Vertical(Plain(output, id="output-heading", classes="lab-heading"), grid, classes="lab-panel")
-
-    def _channel_headings(self, out: int) -> tuple[str, str]:
-        s = self.session
-        return (f"Kernels c.weight[{out}] of {shape_text(s.weight.shape)}{s.bias_text()}",
-                f"Output c(a)[0, {out}] of {shape_text(s.output.shape)}")
+    def _kernels(self, out: int, slots: bool = False) -> list[TensorGrid]:
+        return [TensorGrid(self.session.slice(a), editable=True, label=kernel_label(a, slots), address=a,
+                           id=f"w-slot-{a.index[1]}" if slots else None) for a in self.session.kernel_addresses(out)]
 
     def intro(self) -> str:
         if "kernels" not in self.show:
@@ -248,18 +259,17 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
 
     # --- stepping ---------------------------------------------------------------------------
     def show_step(self) -> None:
-        if getattr(self, "one_channel", False):
+        if getattr(self, "layout_choice", "all") != "all":
             self._follow_channel(self.step[0])
         super().show_step()
 
     def _follow_channel(self, out: int) -> None:
         """When only one output channel is shown, its kernels and map follow the step."""
         s = self.session
-        slots = [(f"#w-slot-{i}", a, f"({out}, {i})") for i, a in enumerate(s.kernel_addresses(out))
+        slots = [(f"#w-slot-{i}", a, kernel_label(a, True)) for i, a in enumerate(s.kernel_addresses(out))
                  if "kernels" in self.show]
-        if "output" in self.show:
-            slots.append(("#y-slot", Address("y", (out,)), f"out {out}"))
-        if self.query_one(slots[0][0], TensorGrid).address == slots[0][1]:
+        slots.append(("#y-slot", Address("y", (out,)), f"c(a)[0, {out}]"))
+        if self.query_one("#y-slot", TensorGrid).address == slots[-1][1]:
             return  # the same channel as before
         for selector, address, label in slots:
             grid = self.query_one(selector, TensorGrid)
@@ -268,10 +278,8 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
             grid.address, grid.values = address, s.slice(address)
             grid.border_title = plain(label)
             self.grids[address] = grid
-        for selector, text in zip(("#kernels-heading", "#output-heading"), self._channel_headings(out)):
-            for heading in self.query(selector).results(Plain):
-                set_text(heading, text)
-        self.query_one("#channel", Flow).reflow()
+        for flow in self.query("#channel, #kernels").results(Flow):
+            flow.reflow()
 
     def window_span(self) -> int:
         layer = self.session.layer

@@ -23,6 +23,15 @@ from tutor.widgets.text import Plain
 NOTHING: frozenset = frozenset()
 
 
+def _lines(grids: list[TensorGrid]) -> int:
+    """Lines of a Flow that the grids take (0 for none)."""
+    if not grids:
+        return 0
+    flow = grids[0].parent
+    columns = flow.styles.grid_size_columns if isinstance(flow, Flow) else len(grids)
+    return -(-len(grids) // max(columns, 1))
+
+
 def _footprint(static: Plain, text: str) -> tuple[int, ...]:
     """The rows ``text`` takes in ``static``, wrapped at its width; and its widest row, which
     matters only to a widget as wide as its text (``width: auto``)."""
@@ -148,20 +157,37 @@ class LabView(Vertical):
         if self.ready:
             self.fit()
 
-    def fit(self) -> None:
-        """Crop the input grids (their view follows the window) so that the channels share a line
-        of the page and the stage, from the input's heading to the arithmetic, fits its height.
-        Runs again when the lab's size changes, until nothing changes."""
+    def fit(self, passes: int = 4) -> None:
+        """Crop the grids (their view follows the window) so that the input channels share a
+        line of the page, no grid is wider than the page, and the stage, from the input's heading
+        to the arithmetic, fits the page's height. Runs when the lab's size changes, and again
+        after a change of its own (a few passes at most), measuring the page each time."""
         inputs = list(self.query("#inputs > TensorGrid").results(TensorGrid))
         if not inputs or not self.stepping:
             return
-        span, flow = self.window_span(), inputs[0].parent
-        share = (flow.size.width - flow.styles.grid_gutter_horizontal * (len(inputs) - 1)) // len(inputs)
-        rows = max(span, inputs[0].view_size[0] - self._overflow())
-        for grid in inputs:
-            grid.limit = (rows, max(span, (share - 2) // grid.cell_width))
+        span, width = self.window_span(), self.size.width
+        outputs = [grid for address, grid in self.grids.items() if address.tensor == "y"]
+        share = (width - inputs[0].parent.styles.grid_gutter_horizontal * (len(inputs) - 1)) // len(inputs)
+        in_rows, out_rows = self._rows_that_fit(inputs, outputs, span)
+        limits = [(grid, (in_rows, max(span, (share - 2) // grid.cell_width))) for grid in inputs]
+        limits += [(grid, (out_rows, (width - 2) // grid.cell_width)) for grid in outputs]
+        changed = [grid for grid, limit in limits if grid.limit != grid.validate_limit(limit)]
+        for grid, limit in limits:
+            grid.limit = limit
         for flow in self.query(Flow):
             flow.reflow()
+        if changed and passes > 1:
+            self.call_after_refresh(self.fit, passes - 1)
+
+    def _rows_that_fit(self, inputs: list[TensorGrid], outputs: list[TensorGrid], span: int) -> tuple[int, int]:
+        """Rows of the input's and the map's views that make the stage as tall as the page: the
+        input keeps all it can (down to its window), the map what is left (down to the cell's row)."""
+        input_lines, output_lines = _lines(inputs), _lines(outputs)
+        in_rows, out_rows = inputs[0].view_size[0], outputs[0].view_size[0] if outputs else 0
+        budget = in_rows * input_lines + out_rows * output_lines - self._overflow()
+        in_rows = min(max(span, (budget - output_lines) // input_lines), inputs[0].full_size[0])
+        out_rows = max(1, (budget - in_rows * input_lines) // output_lines) if outputs else 1
+        return in_rows, out_rows
 
     def _overflow(self) -> int:
         """Rows by which the stage is taller than the page (negative: rows to spare)."""

@@ -207,10 +207,15 @@ class TensorGrid(Widget, can_focus=True):
         return max(text, 3) + 2  # a space (or bracket) either side
 
     @property
+    def full_size(self) -> tuple[int, int]:
+        """(rows, cols) of cells, padding included."""
+        return self.rows + 2 * self.pad, self.cols + 2 * self.pad
+
+    @property
     def view_size(self) -> tuple[int, int]:
         """(rows, cols) of cells on screen, padding included: all of them, up to ``limit`` (a heat
         map shows all: two characters a cell)."""
-        rows, cols = self.rows + 2 * self.pad, self.cols + 2 * self.pad
+        rows, cols = self.full_size
         return (rows, cols) if self.compact else (min(rows, self.limit[0]), min(cols, self.limit[1]))
 
     @property

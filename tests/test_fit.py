@@ -1,0 +1,78 @@
+"""Every lab fits the terminal it runs in: at 80x24 and at 120x40, stepping keeps the window in
+the input, the kernels it is multiplied by, the output cell and its arithmetic on one screen,
+read from the compositor's own screenshot (what the terminal shows)."""
+
+import pytest
+from conftest import goto_page, screen_text, settle, tab_to
+
+from tutor.course.loader import bundled_folder, load_folder
+from tutor.course.model import ConvLabSpec, PoolLabSpec
+from tutor.widgets.lab import LabView
+
+LESSONS, _ = load_folder(bundled_folder())
+SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
+STEP_PAGES = [(lesson.id, i) for lesson in LESSONS for i, page in enumerate(lesson.pages)
+              if page.lab and isinstance(lesson.labs[page.lab], (ConvLabSpec, PoolLabSpec))
+              and {"output", "steps"} <= set(page.show)]
+PLAYGROUND = next(lesson for lesson in LESSONS if lesson.id == "arithmetic")
+PRESETS = [preset.name for preset in PLAYGROUND.labs["playground"].presets]
+
+
+async def step_to_the_middle(app, pilot) -> LabView:
+    lab = app.screen.query_one(LabView)
+    channels, rows, cols = lab.session.output_shape
+    for _ in range(channels * rows * cols // 2):
+        await pilot.press("n")
+    await settle(app, pilot)
+    return lab
+
+
+def assert_the_step_is_on_screen(app, lab: LabView) -> None:
+    step = lab.explain(lab.step)
+    screen = screen_text(app)
+    grid_rows = "\n".join(line for line in screen if "│" in line)
+    highlighted = sum(len(step.windows.get(a, set()) | step.marked.get(a, set())) for a in {*step.windows, *step.marked})
+    # every window cell (input and kernels), every marked winner and the output cell, on screen
+    assert grid_rows.count("‹") + grid_rows.count("«") == highlighted, "\n".join(screen)
+    header = str(app.screen.query_one("#steps").render()).splitlines()[0]
+    assert any(header in line for line in screen), "\n".join(screen)
+    page, steps = app.screen.query_one("#page"), app.screen.query_one("#steps")
+    assert page.scrollable_content_region.contains_region(steps.region.intersection(steps.region)), "\n".join(screen)
+    assert steps.region.bottom <= page.scrollable_content_region.bottom, "the arithmetic's end is below the fold"
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize(("lesson", "page"), STEP_PAGES)
+async def test_stepping_a_lab_page_keeps_it_on_one_screen(make_app, lesson, page, size):
+    app = make_app(lesson)
+    async with app.run_test(size=SIZES[size]) as pilot:
+        await goto_page(app, pilot, page)
+        lab = await step_to_the_middle(app, pilot)
+        assert_the_step_is_on_screen(app, lab)
+
+
+# The CS231n demo at 80x24 is the one case that does not fit: three 3x3 kernels of four-decimal
+# numbers (87 columns) wrap to two lines, and its sum has 27 products (8 rows): the stage needs
+# 27 rows where the page has 21. The window and the kernels are on screen; the sum needs a scroll.
+TOO_TALL = {("CS231n demo", "80x24")}
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("preset", PRESETS)
+async def test_every_playground_preset_fits(make_app, preset, size, request):
+    if (preset, size) in TOO_TALL:
+        request.applymarker(pytest.mark.xfail(strict=True, reason="the stage needs 27 rows; 80x24 has 21"))
+    app = make_app("arithmetic")
+    async with app.run_test(size=SIZES[size]) as pilot:
+        await goto_page(app, pilot, 0)
+        await tab_to(app, pilot, "set-preset")
+        stepper = app.screen.query_one("#set-preset")
+        key = "right" if stepper.choices.index(preset) > stepper.choices.index(stepper.value) else "left"
+        for _ in range(len(stepper.choices)):
+            if stepper.value == preset:
+                break
+            await pilot.press(key)
+            await settle(app, pilot)
+        assert stepper.value == preset
+        lab = await step_to_the_middle(app, pilot)
+        assert_the_step_is_on_screen(app, lab)
