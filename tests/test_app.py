@@ -41,8 +41,11 @@ async def test_pages_turn_with_pagedown_pageup_and_brackets(make_app):
         await pilot.press("right_square_bracket")
         assert screen.page_index == 1
         assert "page 2 of" in str(screen.query_one("#page-bar").render())
-        await pilot.press("left_square_bracket")  # a lab page: the page has the focus
+        await pilot.press("left_square_bracket")  # a page without a question: [ turns it
         assert screen.page_index == 0
+        await pilot.press("right_square_bracket", "left_square_bracket")  # a lab and a question: [ is typed
+        assert screen.page_index == 1 and app.focused.id == "answer" and app.focused.value == "["
+        await pilot.press("pageup")
         await pilot.press(*["pagedown"] * 4)
         # a page of questions only: its answer box has the focus, and takes "[" as text
         await pilot.press("left_square_bracket")

@@ -22,6 +22,7 @@ class Tap:
     col: int
     x: float
     w: float
+    padding: bool = False  # the tap lands on a padding cell: x is 0
 
 
 @dataclass(frozen=True)
@@ -118,10 +119,12 @@ def unroll(
     subtotals = (windows * kernels).sum(dim=(1, 2))
     total = subtotals.sum()
     values, weights, sums = windows.tolist(), kernels.tolist(), subtotals.tolist()  # one conversion each
+    height, width = x.shape[2:]
     channels = tuple(
         ChannelTerms(first + slot, slot, tuple(
-            Tap(first + slot, top + i * d - p, left + j * d - p, values[slot][i][j], weights[slot][i][j])
-            for i in range(k) for j in range(k)), sums[slot])
+            Tap(first + slot, r, c, values[slot][i][j], weights[slot][i][j], not (0 <= r < height and 0 <= c < width))
+            for i in range(k) for j in range(k)
+            for r, c in [(top + i * d - p, left + j * d - p)]), sums[slot])
         for slot in range(per_group_in)
     )
     bias_value = None

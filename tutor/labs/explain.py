@@ -15,13 +15,19 @@ def shape_text(shape) -> str:
 
 def channel_line(terms, max_terms: int | None = None) -> str:
     """``0×0.1 + 1×0.2 + 4×(-0.4) + 5×(-0.5) = -3.9`` for one input channel's window; past
-    ``max_terms`` products, the rest are counted, not written (a 9×9 kernel has 81)."""
-    taps = terms.taps if max_terms is None else terms.taps[:max_terms]
-    products = " + ".join(f"{format_term(t.x)}×{format_term(t.w)}" for t in taps)
-    if len(taps) < len(terms.taps):
-        return f"{products} + … ({len(terms.taps) - len(taps)} more) = {format_number(terms.subtotal)}"
+    ``max_terms`` products, the rest are counted, not written (a 9×9 kernel has 81). Taps on
+    padding cells multiply a 0: they are counted, not written."""
+    inside = [t for t in terms.taps if not t.padding]
+    padding = len(terms.taps) - len(inside)
+    taps = inside if max_terms is None else inside[:max_terms]
+    parts = [f"{format_term(t.x)}×{format_term(t.w)}" for t in taps]
+    if len(taps) < len(inside):
+        parts.append(f"… ({len(inside) - len(taps)} more)")
+    if padding:
+        parts.append(f"0 ({padding} padding cell{'s' if padding > 1 else ''})")
     shown = sum((printed(t.x) * printed(t.w) for t in taps), Decimal(0))
-    return f"{products} {equals(shown, terms.subtotal)} {format_number(terms.subtotal)}"
+    sign = "=" if len(taps) < len(inside) else equals(shown, terms.subtotal)  # unwritten terms: not checkable
+    return f"{' + '.join(parts)} {sign} {format_number(terms.subtotal)}"
 
 
 def printed(value: float) -> Decimal:

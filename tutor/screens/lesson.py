@@ -65,6 +65,7 @@ class LessonScreen(Screen):
         super().__init__()
         self.lesson = lesson
         self._page_lock = asyncio.Lock()  # one page is built at a time, however fast keys come
+        self._answer_first = False  # the next Tab goes to the answer box (see action_tab_in)
         self.set_reactive(LessonScreen.page_index, min(max(page, 0), self.page_count - 1))
 
     @property
@@ -87,6 +88,12 @@ class LessonScreen(Screen):
 
     async def on_mount(self) -> None:
         await self._show_page()
+
+    def on_screen_resume(self) -> None:
+        """Back from a cover (help, code, a terminal too small): the lab fits the size it is now."""
+        for lab in self.query(LabView):
+            if lab.ready:
+                lab.fit()
 
     def action_lessons(self) -> None:
         self.app.show_lessons(self.lesson.id)
@@ -153,9 +160,11 @@ class LessonScreen(Screen):
                                   hints=card.hints_shown, revealed=card.revealed)
 
     def action_tab_in(self) -> None:
-        """From the page itself, Tab goes to the answer box first; from there on, in page order."""
+        """The first Tab on a page with a lab and a question goes to the answer box; from there
+        on, Tab goes round in page order."""
         box = self._answer_box()
-        if box is not None and self.focused in (None, self.query_one("#page")):
+        if self._answer_first and box is not None and self.focused in (None, self.query_one("#page")):
+            self._answer_first = False
             box.focus()
         else:
             self.app.action_focus_next()
@@ -189,6 +198,7 @@ class LessonScreen(Screen):
             box.focus(scroll_visible=False)
         else:
             self.query_one("#page").focus(scroll_visible=False)
+        self._answer_first = box is not None
 
     def _update_bar(self) -> None:
         back = "◀ PgUp" if self.page_index > 0 else "      "

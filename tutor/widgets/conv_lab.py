@@ -34,6 +34,7 @@ SETTINGS = (
 )
 ALL_KERNELS_UP_TO = 12  # more kernels than this: only those of the output channel stepped through
 GROUP_GAP = 2  # columns between two output channels' kernels
+RELAYOUT_AFTER = 0.1  # seconds: a terminal being resized sends many sizes
 ALL_TERMS_UP_TO = 25  # a 5x5 kernel's products are written out; of a larger one, its first row
 MAX_CHANNEL_LINES = 4  # input channels written out term by term; the others are in the sum
 
@@ -135,12 +136,16 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
 
     def fit(self, passes: int = 4) -> None:
         """A width that calls for another layout (see ``_layout``) rebuilds the body."""
-        if self.stepping and self._layout() != self.layout_choice:
-            self.run_worker(self._relayout, group="relayout", exclusive=True)
+        if self.stepping and self.screen.is_current and self._layout() != self.layout_choice:
+            self.set_timer(RELAYOUT_AFTER, self._relayout)  # after the resize has settled
         else:
             super().fit(passes)
 
-    async def _relayout(self) -> None:
+    def _relayout(self) -> None:
+        if self.screen.is_current and self._layout() != self.layout_choice:  # else: fitted when it resumes
+            self.run_worker(self._rebuild_now, group="relayout", exclusive=True)
+
+    async def _rebuild_now(self) -> None:
         async with self._rebuilding:
             await self._rebuild(keep_step=True)
 

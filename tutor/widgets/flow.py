@@ -37,6 +37,6 @@ class Flow(Widget):
             return
         viewport, space = self.app.size, Size(self.size.width, self.size.height)
         widths = [child.get_content_width(space, viewport) + child.styles.gutter.width for child in children]
-        columns = columns_that_fit(widths, self.size.width, self.styles.grid_gutter_horizontal)
+        columns = columns_that_fit(widths, self.size.width, self.styles.grid_gutter_vertical)  # between columns
         if self.styles.grid_size_columns != columns:
             self.styles.grid_size_columns = columns

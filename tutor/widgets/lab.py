@@ -60,6 +60,7 @@ class LabView(Vertical):
     LabView .lab-group, LabView .lab-panel { width: auto; height: auto; }
     LabView .lab-panel > Plain { width: auto; }
     LabView #kernels, LabView #channel { grid-gutter: 0 2; }
+    LabView .settings { grid-gutter: 0 1; }
     LabView #lab-status { height: auto; min-height: 1; }
     LabView #lab-body { height: auto; }
     LabView #lab-status.-error { color: $error; text-style: bold; }
@@ -163,11 +164,11 @@ class LabView(Vertical):
         to the arithmetic, fits the page's height. Runs when the lab's size changes, and again
         after a change of its own (a few passes at most), measuring the page each time."""
         inputs = list(self.query("#inputs > TensorGrid").results(TensorGrid))
-        if not inputs or not self.stepping:
-            return
+        if not inputs or not self.stepping or not self.screen.is_current:
+            return  # covered (the terminal is too small): fitted again when the screen resumes
         span, width = self.window_span(), self.size.width
         outputs = [grid for address, grid in self.grids.items() if address.tensor == "y"]
-        share = (width - inputs[0].parent.styles.grid_gutter_horizontal * (len(inputs) - 1)) // len(inputs)
+        share = (width - inputs[0].parent.styles.grid_gutter_vertical * (len(inputs) - 1)) // len(inputs)
         in_rows, out_rows = self._rows_that_fit(inputs, outputs, span)
         limits = [(grid, (in_rows, max(span, (share - 2) // grid.cell_width))) for grid in inputs]
         limits += [(grid, (out_rows, (width - 2) // grid.cell_width)) for grid in outputs]
@@ -269,7 +270,7 @@ class LabView(Vertical):
     def watch_step(self) -> None:
         if self.ready:
             self.show_step()
-            self.show_stage()
+            self.call_after_refresh(self.show_stage)  # after the arithmetic's new height is laid out
 
     def clamp_step(self) -> None:
         """Keep the selected cell inside the output after its shape changed."""

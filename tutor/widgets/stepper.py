@@ -30,7 +30,7 @@ class Stepper(Widget, can_focus=True):
     ]
 
     DEFAULT_CSS = """
-    Stepper { width: auto; height: 1; padding: 0 1; margin-right: 1; background: $boost; }
+    Stepper { width: auto; height: 1; padding: 0 1; background: $boost; }
     Stepper:focus { background: $accent; color: $text; text-style: bold; }
     """
 
