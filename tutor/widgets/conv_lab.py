@@ -122,10 +122,10 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
     def _one_channel_rows(self):
         """The kernels and the map of the output channel stepped through (they follow the step),
         titled by the slices they are, with no heading lines: at 80x24 every row counts."""
-        out = self.step[0]
-        kernels = self._kernels(out, slots=True) if "kernels" in self.show else []
+        out, slots = self.step[0], self.session.output_shape[0] > 1  # one channel: the grids never change
+        kernels = self._kernels(out, one_channel=True) if "kernels" in self.show else []
         output = TensorGrid(self.session.slice(Address("y", (out,))), label=f"c(a)[0, {out}]",
-                            address=Address("y", (out,)), id="y-slot")
+                            address=Address("y", (out,)), id="y-slot" if slots else None)
         if self.layout_choice == "pair":
             group = [Horizontal(*kernels, classes="lab-group")] if kernels else []
             yield Flow(*group, output, classes="lab-row", id="channel")
@@ -155,8 +155,11 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
         width = sum(grid.outer_width for grid in grids) + GROUP_GAP * (len(groups) - 1)
         return len(grids) <= ALL_KERNELS_UP_TO and width <= self.size.width
 
-    def _kernels(self, out: int, slots: bool = False) -> list[TensorGrid]:
-        return [TensorGrid(self.session.slice(a), editable=True, label=kernel_label(a, slots), address=a,
+    def _kernels(self, out: int, one_channel: bool = False) -> list[TensorGrid]:
+        """The kernels of output channel ``out``; shown alone (``one_channel``) and with more
+        channels to step to, they are slots that follow the step."""
+        slots = one_channel and self.session.output_shape[0] > 1
+        return [TensorGrid(self.session.slice(a), editable=True, label=kernel_label(a, one_channel), address=a,
                            id=f"w-slot-{a.index[1]}" if slots else None) for a in self.session.kernel_addresses(out)]
 
     def intro(self) -> str:
@@ -264,7 +267,7 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
 
     # --- stepping ---------------------------------------------------------------------------
     def show_step(self) -> None:
-        if getattr(self, "layout_choice", "all") != "all":
+        if getattr(self, "layout_choice", "all") != "all" and self.session.output_shape[0] > 1:
             self._follow_channel(self.step[0])
         super().show_step()
 
