@@ -68,7 +68,7 @@ async def test_help_lists_the_keys_of_the_current_screen(make_app):
         for words in ("Next page", "Step the window to the next output cell", "Back to the lesson list",
                       "Restore the lesson's input, kernels and settings", "Quit"):
             assert words in text
-        assert "PgDn Next page" in text and "n Step the window" in text
+        assert "PgDn / ] Next page" in text and "n Step the window" in text
         await pilot.press("escape")
         assert type(app.screen).__name__ == "LessonScreen"
         await pilot.press("tab", "tab")  # on a grid, help also explains editing

@@ -59,7 +59,9 @@ async def test_the_lesson_ends_on_a_summary(make_app):
         console = Console(width=120, record=True, file=io.StringIO())
         console.print(app.screen.query_one("#summary").table)
         summary = console.export_text()
-        assert "big-shape" in summary and "✓ solved" in summary and "not tried" in summary
+        # each exercise named by its question, as the learner read it
+        assert "What is the output shape of nn.MaxPool2d(2) on an input of" in summary
+        assert "✓ solved" in summary and "not tried" in summary
 
 
 async def test_a_finished_lesson_is_marked(make_app, tutor_home):

@@ -46,3 +46,23 @@ async def test_help_screen(make_app, snapshot):
         await pilot.press("question_mark")
         await still(app, pilot)
         snapshot(app, "help-120x40")
+
+
+LAB_PAGES = [(lesson.id, i) for lesson in LESSONS for i, page in enumerate(lesson.pages) if page.lab]
+
+
+@pytest.mark.parametrize(("lesson", "page"), LAB_PAGES)
+async def test_every_lab_page_at_80x24_mid_step(make_app, snapshot, lesson, page):
+    """Every lab page as a learner over SSH sees it, stepped to its middle output cell."""
+    from tutor.widgets.lab import LabView
+
+    app = make_app(lesson)
+    async with app.run_test(size=SIZES["80x24"]) as pilot:
+        await goto_page(app, pilot, page)
+        lab = app.screen.query_one(LabView)
+        if lab.stepping:
+            channels, rows, cols = lab.session.output_shape
+            for _ in range(channels * rows * cols // 2):
+                await pilot.press("n")
+        await still(app, pilot)
+        snapshot(app, f"{lesson}-page{page + 1}-80x24-mid")

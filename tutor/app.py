@@ -170,7 +170,7 @@ class TutorApp(App[None]):
     def action_help(self) -> None:
         if isinstance(self.screen, (HelpScreen, TooSmallScreen)):
             return
-        title = self.screen.sub_title or self.screen.title or type(self.screen).__name__
+        title = getattr(self.screen, "help_title", None) or self.screen.sub_title or self.screen.title or "cnn-tutor"
         self.push_screen(HelpScreen(str(title), key_rows(self.screen), focused_help(self.screen)))
 
 

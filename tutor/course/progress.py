@@ -296,9 +296,13 @@ class Completion:
     def describe(self) -> str:
         if self.finished:
             return "✓ finished"
-        parts = [f"{self.solved} of {self.exercises} exercises solved"] if self.exercises else []
-        parts.append(f"{self.pages_seen} of {self.pages} pages seen")
+        parts = [f"{self.solved} of {_counted(self.exercises, 'exercise')} solved"] if self.exercises else []
+        parts.append(f"{self.pages_seen} of {_counted(self.pages, 'page')} seen")
         return " · ".join(parts)
+
+
+def _counted(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def completion(lesson, record: LessonRecord | None) -> Completion:

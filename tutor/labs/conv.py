@@ -126,7 +126,7 @@ class ConvSession:
 
     def heading_note(self) -> str:
         dropped = "; ✗: no window reaches it" if self.dropped else ""
-        return f"; 0 padding drawn{dropped}" if self.padding else dropped
+        return f"; (0): padding{dropped}" if self.padding else dropped
 
     def bias_text(self) -> str:
         return "" if self.bias is None else "   bias " + shape_text(format_number(b) for b in self.bias)

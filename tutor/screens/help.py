@@ -15,19 +15,37 @@ from tutor.text import clean
 from tutor.widgets.prose import Prose
 from tutor.widgets.text import plain
 
+# Framework keys a learner of this app does not need in the list: the tutor's own say the same.
+HIDDEN_ACTIONS = {"scroll_left", "scroll_right", "page_left", "page_right", "screen.copy_text", "app.copy_text"}
+
 
 def key_rows(screen: Screen) -> list[tuple[str, str]]:
-    """(key, what it does) for each active binding of ``screen``, one row per action."""
-    rows, seen = [], set()
+    """(keys, what they do) for the active bindings of ``screen``: one row per action, the
+    tutor's own first, then the framework's a learner may use (moving the focus, scrolling)."""
+    actions: dict[str, list[tuple[bool, str, str, bool]]] = {}
     for active in screen.active_bindings.values():
         binding = active.binding
         description = binding.tooltip or binding.description
-        if not description or (binding.action, description) in seen:
-            continue
-        seen.add((binding.action, description))
-        note = "" if active.enabled else " (not available yet)"
-        rows.append((screen.app.get_key_display(binding), description + note))
-    return rows
+        if description and binding.action not in HIDDEN_ACTIONS:
+            actions.setdefault(binding.action, []).append(
+                (_tutors(active.node, binding), screen.app.get_key_display(binding), description, active.enabled))
+    rows = []
+    for bindings in actions.values():
+        bindings.sort(key=lambda b: not b[0])  # the tutor's key and words first
+        ours, _, description, enabled = bindings[0]
+        keys = " / ".join(dict.fromkeys(key for _, key, _, _ in bindings))
+        rows.append((not ours, keys, description + ("" if enabled else " (not available yet)")))
+    return [(keys, description) for _, keys, description in sorted(rows, key=lambda row: row[0])]
+
+
+def _tutors(node, binding: Binding) -> bool:
+    """Whether the binding is the tutor's own: declared by a class of this package."""
+    for cls in type(node).__mro__:
+        for declared in cls.__dict__.get("BINDINGS", []):
+            key, action = (declared.key, declared.action) if isinstance(declared, Binding) else declared[:2]
+            if action == binding.action and binding.key in key.split(","):
+                return cls.__module__.startswith("tutor.")
+    return False
 
 
 def focused_help(screen: Screen) -> str:

@@ -18,6 +18,8 @@ from tutor.widgets.text import plain
 class HomeScreen(Screen):
     """Choose a lesson with the arrows and Enter."""
 
+    help_title = "the lesson list"
+
     def __init__(self, lessons: list[Lesson], errors: list[LessonError], highlight: str | None = None) -> None:
         super().__init__()
         self.lessons = lessons

@@ -77,6 +77,12 @@ class LessonScreen(Screen):
         return self.page_index == len(self.lesson.pages)
 
     @property
+    def page_number(self) -> str:
+        """``3/6``: the lesson's pages, counted as the lesson list counts them (the results
+        page after them is not one of them)."""
+        return "results" if self.on_summary else f"{self.page_index + 1}/{len(self.lesson.pages)}"
+
+    @property
     def page_title(self) -> str:
         return SUMMARY_TITLE if self.on_summary else self.lesson.pages[self.page_index].title
 
@@ -126,7 +132,7 @@ class LessonScreen(Screen):
 
     async def _build_page(self) -> None:
         self.title = clean(self.lesson.title)
-        self.sub_title = clean(f"{self.page_index + 1}/{self.page_count}: {self.page_title}")
+        self.sub_title = clean(self.page_title if self.on_summary else f"{self.page_number}: {self.page_title}")
         container = self.query_one("#page", Page)
         await container.remove_children()
         await container.mount_all(self._page_widgets())
@@ -146,7 +152,7 @@ class LessonScreen(Screen):
         widgets.append(Prose(page.body, id="prose"))
         if page.lab:
             spec = self.lesson.labs[page.lab]
-            widgets.append(LAB_VIEWS[type(spec)](spec, page.show, id="lab"))
+            widgets.append(LAB_VIEWS[type(spec)](spec, page.show, prose=page.body, id="lab"))
         widgets += [ExerciseCard(exercise, self.lesson.labs, record.exercises.get(exercise.id))
                     for exercise in page.exercises]
         if page.drill is not None:
@@ -203,6 +209,5 @@ class LessonScreen(Screen):
     def _update_bar(self) -> None:
         back = "◀ PgUp" if self.page_index > 0 else "      "
         forward = "PgDn ▶" if self.page_index < self.page_count - 1 else "end of lesson"
-        self.query_one("#page-bar", Plain).update(
-            f"{back}   page {self.page_index + 1} of {self.page_count}: {self.page_title}   {forward}"
-        )
+        where = "" if self.on_summary else f"page {self.page_number.replace('/', ' of ')}: "
+        self.query_one("#page-bar", Plain).update(f"{back}   {where}{self.page_title}   {forward}")

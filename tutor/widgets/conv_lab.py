@@ -34,6 +34,7 @@ SETTINGS = (
 )
 ALL_KERNELS_UP_TO = 12  # more kernels than this: only those of the output channel stepped through
 GROUP_GAP = 2  # columns between two output channels' kernels
+PAD_TEXT = "(0)"  # a padding cell: a zero that is not in the input, told apart without colour too
 RELAYOUT_AFTER = 0.1  # seconds: a terminal being resized sends many sizes
 ALL_TERMS_UP_TO = 25  # a 5x5 kernel's products are written out; of a larger one, its first row
 MAX_CHANNEL_LINES = 4  # input channels written out term by term; the others are in the sum
@@ -56,8 +57,8 @@ them all). **n** / **p** step through the output cells, **Space** plays or pause
 restores the lesson's values, **c** shows the PyTorch code of the lab.
 """
 
-    def __init__(self, spec, show: tuple[str, ...], *, id: str | None = None) -> None:
-        super().__init__(spec, show, id=id)
+    def __init__(self, spec, show: tuple[str, ...], *, prose: str = "", id: str | None = None) -> None:
+        super().__init__(spec, show, prose=prose, id=id)
         self._rebuilding = asyncio.Lock()  # a setting and a reset both rebuild the body
 
     def make_session(self):
@@ -165,7 +166,7 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
     def intro(self) -> str:
         if "kernels" not in self.show:
             return ""
-        return f"c = {self.session.layer.call()}: every number below is computed by it."
+        return self.computed_by("c", self.session.layer.call())
 
     # --- settings (playground pages) ------------------------------------------------------------
     def _steppers(self):
@@ -249,7 +250,7 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
     def refresh_views(self) -> None:
         for address in self.session.input_addresses():
             if (grid := self.grids.get(address)) is not None:
-                grid.pad, grid.dropped = self.session.padding, self.session.dropped
+                grid.pad, grid.pad_text, grid.dropped = self.session.padding, PAD_TEXT, self.session.dropped
         super().refresh_views()
 
     def reset(self) -> None:

@@ -79,10 +79,11 @@ class LabView(Vertical):
         code: str
         stem: str
 
-    def __init__(self, spec, show: tuple[str, ...], *, id: str | None = None) -> None:
+    def __init__(self, spec, show: tuple[str, ...], *, prose: str = "", id: str | None = None) -> None:
         super().__init__(id=id)
         self.spec = spec
         self.show = show
+        self.prose = prose  # the page's text above the lab
         self.session: Any = None
         self.ready = False
         self.grids: dict[Address, TensorGrid] = {}
@@ -99,6 +100,12 @@ class LabView(Vertical):
 
     def intro(self) -> str:
         return ""
+
+    def computed_by(self, name: str, call: str) -> str:
+        """The line that names the layer, unless the page's text above has just shown it."""
+        if call in self.prose:
+            return f"Every number below is computed by {name}, the layer above."
+        return f"{name} = {call}: every number below is computed by it."
 
     @property
     def stepping(self) -> bool:

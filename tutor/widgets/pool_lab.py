@@ -64,7 +64,7 @@ step the window, **Space** plays, **r** restores the lesson's values.
                                  address=a) for a in addresses), classes="lab-row", id=id)
 
     def intro(self) -> str:
-        return f"pool = {self.session.pool.call()}: every number below is computed by it."
+        return self.computed_by("pool", self.session.pool.call())
 
     # --- changes ------------------------------------------------------------------------------
     @on(Stepper.Changed)

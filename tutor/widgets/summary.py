@@ -12,6 +12,13 @@ from tutor.course.progress import LessonRecord, completion
 from tutor.text import clean
 
 
+def question(prompt: str, limit: int = 60) -> str:
+    """An exercise named by its question, as the learner read it: Markdown's backticks and stars
+    dropped, one line, cut at ``limit`` characters."""
+    text = " ".join(prompt.replace("`", "").replace("**", "").split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 class LessonSummary(Static):
     """A table of the lesson's exercises: solved or not, attempts, hints used, revealed."""
 
@@ -28,7 +35,7 @@ class LessonSummary(Static):
         done = completion(lesson, record)
         table = Table(title=Text(clean(f"{lesson.title}: {done.describe()}")), box=box.SIMPLE_HEAD, expand=True,
                       title_justify="left", title_style="bold")
-        for column in ("page", "exercise", "result", "attempts", "hints"):
+        for column in ("page", "question", "result", "attempts", "hints"):
             table.add_column(column)
         for number, page in enumerate(lesson.pages, start=1):
             for exercise in page.exercises:
@@ -39,7 +46,7 @@ class LessonSummary(Static):
                     state = "✓ solved" + (" (after the reveal)" if result.revealed else "")
                 else:
                     state = "revealed" if result.revealed else "✗ not yet"
-                cells = (number, exercise.id, state, result.attempts if result else 0,
+                cells = (number, question(exercise.prompt), state, result.attempts if result else 0,
                          f"{result.hints if result else 0} of {len(exercise.hints)}")
                 table.add_row(*(Text(clean(cell)) for cell in cells))  # Rich would read a str as markup
         return table
