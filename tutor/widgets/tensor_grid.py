@@ -258,10 +258,10 @@ class TensorGrid(Widget, can_focus=True):
         top, left = self.view[0] - self.pad, self.view[1] - self.pad
         parts = []  # only the sides cut, so that it fits under a narrow grid
         if rows < self.rows + 2 * self.pad:
-            parts.append(f"rows {max(top, 0)}-{min(top + rows, self.rows) - 1}")
+            parts.append(f"rows {max(top, 0)}-{min(top + rows, self.rows) - 1} of {self.rows}")
         if cols < self.cols + 2 * self.pad:
-            parts.append(f"cols {max(left, 0)}-{min(left + cols, self.cols) - 1}")
-        self.border_subtitle = plain(f"{', '.join(parts)} of {self.rows}×{self.cols}", multiline=False)
+            parts.append(f"cols {max(left, 0)}-{min(left + cols, self.cols) - 1} of {self.cols}")
+        self.border_subtitle = plain(", ".join(parts), multiline=False)
 
     # --- reactive updates ------------------------------------------------------------------
     def validate_values(self, values: Sequence[Sequence[float]]) -> Grid:
