@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 import torch
-from conftest import goto_page, grid, screen_text, shown, tab_to
+from conftest import goto_page, grid, screen_text, settle, shown, tab_to
 from torch import nn
 
 from tutor.numbers import column_format, fixed
@@ -265,3 +265,19 @@ async def test_a_committed_edit_leaves_no_caret_on_screen(make_app):
             # the cursor cell shows the committed value, with as many decimals as its grid's others
             assert re.search(rf"\[ *{re.escape(typed)}\.?0*\]", screen), typed
         assert shown(app, "y-0")[0, 0] == pytest.approx(-10.25, abs=1e-5)  # the lesson's kernel again
+
+
+async def test_reset_narrows_the_cells_an_edit_widened(make_app):
+    """While editing, cells never narrow (the page does not jump); r brings the lesson's values
+    back, and with them the lesson's cell width."""
+    app = make_app("convolution")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_lab(app, pilot)
+        before = grid(app, "x-0").cell_width
+        await tab_to(app, pilot, "x-0")
+        await pilot.press(*"-1234.5", "enter")
+        await settle(app, pilot)
+        assert grid(app, "x-0").cell_width > before
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert grid(app, "x-0").cell_width == before

@@ -81,6 +81,7 @@ On a map, the arrows move the cursor and its exact value is shown under the map.
 
     def action_equalize(self) -> None:
         if self.ready:
+            self.release_widths()
             self.session.equalize()
             self.refresh_views()
             self.say("Every kernel is now a copy of channel 0's.")

@@ -258,7 +258,13 @@ class LabView(Vertical):
 
     def action_reset(self) -> None:
         if self.ready:
+            self.release_widths()
             self.reset()
+
+    def release_widths(self) -> None:
+        """The lesson's values may be narrower than the learner's: the grids may shrink back."""
+        for grid in self.grids.values():
+            grid.release_width()
 
     def action_step(self, delta: int) -> None:
         shape = self.session.output_shape

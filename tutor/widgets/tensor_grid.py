@@ -176,6 +176,7 @@ class TensorGrid(Widget, can_focus=True):
         self.compact = compact  # a heat map: two shade characters a cell; the cursor's value below
         self.border_title = plain(label, multiline=False)
         self._held_width = 0  # the cells keep at least this width (see watch_values)
+        self._released = False  # the next values may narrow the cells (see release_width)
         self._highlights: dict[str, Style] | None = None
         self.set_reactive(TensorGrid.values, as_grid(values))
         self._measure()
@@ -263,6 +264,10 @@ class TensorGrid(Widget, can_focus=True):
             parts.append(f"cols {max(left, 0)}-{min(left + cols, self.cols) - 1} of {self.cols}")
         self.border_subtitle = plain(", ".join(parts), multiline=False)
 
+    def release_width(self) -> None:
+        """Let the next values narrow the cells: after a reset, not while the learner edits."""
+        self._released = True
+
     # --- reactive updates ------------------------------------------------------------------
     def validate_values(self, values: Sequence[Sequence[float]]) -> Grid:
         return as_grid(values)
@@ -278,7 +283,8 @@ class TensorGrid(Widget, can_focus=True):
         old_width = self.cell_width  # measured before these values
         self._measure()
         same_shape = (len(old), len(old[0]) if old else 0) == (len(new), self.cols)
-        self._held_width = old_width if same_shape else 0
+        self._held_width = old_width if same_shape and not self._released else 0
+        self._released = False
         if not same_shape or self.cell_width != old_width:
             self.refresh(layout=True)
         self.cursor = self.validate_cursor(self.cursor)
