@@ -218,3 +218,21 @@ async def test_tab_from_a_lab_page_goes_to_the_answer_box_first(make_app):
         await pilot.press("n", "]", "enter")  # in the box, letters and brackets are typed
         await settle(app, pilot)
         assert app.screen.page_index == 1 and app.focused.value == "n]"
+
+
+async def test_an_answer_typed_in_one_burst_arrives_whole(make_app):
+    """Pasted, or typed faster than the screen: the keys after the first were already on their
+    way to the page when the first moved the focus to the box; they follow it there."""
+    from textual import events
+
+    app = make_app("convolution")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await goto_page(app, pilot, 1)
+        for character in "[1,3,3,3]":
+            app.post_message(events.Key(character if character.isalnum() else {
+                "[": "left_square_bracket", "]": "right_square_bracket", ",": "comma"}[character], character))
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.screen.page_index == 1 and app.focused.value == "[1,3,3,3]"
+        assert app.screen.query_one("#exercise-output-shape").solved

@@ -177,18 +177,23 @@ class LessonScreen(Screen):
 
     def on_key(self, event: events.Key) -> None:
         """The first character of an answer, typed anywhere but in a box or a grid being edited,
-        goes to the page's answer box: ``[1,3,2,2]`` is an answer there, never a turn of the page."""
-        if event.character not in ANSWER_STARTERS or isinstance(self.focused, Input):
+        goes to the page's answer box: ``[1,3,2,2]`` is an answer there, never a turn of the page.
+        Keys typed in the same burst were already on their way to the old focus: they follow."""
+        if getattr(event, "routed", False) or not event.is_printable:
             return
-        box = self._answer_box()
-        if box is None:
+        if isinstance(self.focused, Input):
+            box = self.focused  # a printable key the box did not see: sent before the focus moved
+        elif event.character in ANSWER_STARTERS and (box := self._answer_box()) is not None:
+            # Focused now, not after this key (as focus() would): the box's Focus selects what was
+            # typed before, and this key, which follows it, starts a new answer.
+            self.set_focus(box)
+        else:
             return
         event.stop()
         event.prevent_default()
-        # Focused now, not after this key (as focus() would): the box's Focus selects what was typed
-        # before, and this key, which follows it, starts a new answer.
-        self.set_focus(box)
-        box.post_message(events.Key(event.key, event.character))
+        key = events.Key(event.key, event.character)
+        key.routed = True  # if the box does not take it, it is not sent round again
+        box.post_message(key)
 
     def _answer_box(self) -> Input | None:
         """The answer box of the first question on the page not yet solved (or of the first)."""
