@@ -36,7 +36,8 @@ def test_wrong_shapes_get_a_hint_that_fits(text, hint):
     assert not verdict.correct and hint in verdict.message
 
 
-@pytest.mark.parametrize("text", ["eval('1')", "[1, 3, 3, 3", "__import__('os')", "1.5x3", "", "x" * 500, "[-1, 3, 3, 3]"])
+@pytest.mark.parametrize("text", ["eval('1')", "[1, 3, 3, 3", "__import__('os')", "1.5x3", "", "x" * 500, "[-1, 3, 3, 3]",
+                                  "1x3x3x3x", "x1x3x3x3", "1,,3,3,3", "1x3x3x3,,"])
 def test_unreadable_shapes_are_refused_not_evaluated(text):
     with pytest.raises(AnswerError):
         check(exercise("output-shape"), text)

@@ -137,3 +137,18 @@ def test_shipped_seed_random_breaks_symmetry_and_ends_lower():
         e, r = equal.step(), random.step()
         assert e.gradients_identical and e.distinct_kernels == 1
     assert r.distinct_kernels == 3 and r.losses[-1] < e.losses[-1]
+
+
+async def test_training_at_80_columns_keeps_every_grid_inside_the_screen(make_app):
+    """Gradients grow wider as training runs (more digits): their row wraps, never runs off."""
+    app = make_app("symmetry")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await goto_page(app, pilot, 3)
+        await tab_to(app, pilot, "set-init")
+        await pilot.press("right")  # random init: gradients differ and have many digits
+        await settle(app, pilot)
+        for _ in range(3):
+            await pilot.press("s")
+        await settle(app, pilot)
+        for grid in app.screen.query("TensorGrid"):
+            assert grid.region.right <= 80, grid.id

@@ -45,8 +45,10 @@ def parse_shape(text: str) -> tuple[int, ...]:
         text = match.group(1).strip()
     while len(text) >= 2 and text[0] + text[-1] in ("[]", "()"):
         text = text[1:-1].strip()
-    parts = [p for p in _SEPARATORS.split(text) if p]
-    if not parts or len(parts) > 8 or not all(p.isascii() and p.isdigit() and len(p) <= 6 for p in parts):
+    parts = _SEPARATORS.split(text.removesuffix(",").rstrip())  # (2,): Python's way to write one size
+    if len(parts) > 1 and "" in parts:  # 1x3x3x3x, 1,,3: a separator with no size after it
+        raise AnswerError(f"{shown(typed)} has a separator with no size beside it: e.g. [1, 2, 4, 4] or 1x2x4x4.")
+    if not text or len(parts) > 8 or not all(p.isascii() and p.isdigit() and len(p) <= 6 for p in parts):
         raise AnswerError(f"{shown(typed)} is not a shape: write sizes in order, e.g. [1, 2, 4, 4] or 1x2x4x4.")
     return tuple(int(p) for p in parts)
 

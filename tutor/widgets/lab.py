@@ -222,10 +222,15 @@ class LabView(Vertical):
         self._lit &= set(self.grids)
 
     def update_grids(self, addresses) -> None:
-        """New values for the grids showing ``addresses`` (those not on the page are skipped)."""
+        """New values for the grids showing ``addresses`` (those not on the page are skipped).
+        A grid whose numbers grew wider may no longer fit its line: the rows flow again."""
+        widths = [(grid, grid.outer_width) for grid in self.grids.values()]
         for address in addresses:
             if (grid := self.grids.get(address)) is not None:
                 grid.values = self.session.slice(address)
+        if any(grid.outer_width != width for grid, width in widths):
+            for flow in self.query(Flow):
+                flow.reflow()
 
     @on(TensorGrid.EditRejected)
     def _edit_rejected(self, event: TensorGrid.EditRejected) -> None:
