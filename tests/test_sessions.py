@@ -183,3 +183,13 @@ def test_answers_are_explained_by_the_same_session():
     worked = expected(answer, CONVOLUTION.labs)
     step = ConvSession(CONVOLUTION.labs[answer.lab]).explain(answer.index[1:])
     assert worked.value == step.value and all(line in worked.solution for line in step.lines)
+
+
+def test_an_average_that_four_decimals_cannot_write_says_so():
+    session = PoolSession(POOLING.labs["classic"])
+    session.reconfigure("kind", "avg")
+    assert " = 13 / 4 = 3.25" in session.explain((0, 0, 0)).lines[-1]  # exact: =
+    session.reconfigure("kernel_size", 3)
+    line = session.explain((0, 0, 0)).lines[-1]
+    mean = float(nn.AvgPool2d(3)(torch.tensor(session.x))[0, 0, 0, 0])  # 28 / 9, computed here
+    assert "/ 9 ≈ " in line and line.endswith(format_number(mean))

@@ -116,5 +116,6 @@ def pool_lines(spec: PoolSpec, cell) -> list[str]:
     terms = values + ["0"] * len(cell.padding_taps)
     total = equals(sum((Decimal(v) for v in values), Decimal(0)), cell.total)
     pad = f" ({len(cell.padding_taps)} padding zero(s) count too)" if cell.padding_taps else ""
+    mean = "=" if printed(cell.total) / cell.divisor == printed(cell.value) else "≈"  # 13 / 9 ≈ 1.4444
     return [f"({' + '.join(terms)}) / {cell.divisor} {total} {format_number(cell.total)} / {cell.divisor}"
-            f" = {format_number(cell.value)}{pad}"]
+            f" {mean} {format_number(cell.value)}{pad}"]
