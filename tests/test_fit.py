@@ -76,3 +76,20 @@ async def test_every_playground_preset_fits(make_app, preset, size, request):
         assert stepper.value == preset
         lab = await step_to_the_middle(app, pilot)
         assert_the_step_is_on_screen(app, lab)
+
+
+async def test_every_step_of_a_preset_whose_sum_wraps_stays_on_screen(make_app):
+    """At 80x24 the strided preset's sum wraps to three lines on some steps: the box grows, the
+    lab fits again, and the page follows, so the last line is never below the fold."""
+    app = make_app("arithmetic")
+    async with app.run_test(size=SIZES["80x24"]) as pilot:
+        await goto_page(app, pilot, 0)
+        await tab_to(app, pilot, "set-preset")
+        await pilot.press("left")  # "padding, strides" -> "no padding, strides"
+        await settle(app, pilot)
+        assert app.screen.query_one("#set-preset").value == "no padding, strides"
+        lab = app.screen.query_one(LabView)
+        for _ in range(4):
+            await pilot.press("n")
+            await settle(app, pilot)
+            assert_the_step_is_on_screen(app, lab)

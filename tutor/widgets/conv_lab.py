@@ -135,7 +135,7 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
             yield Flow(*kernels, classes="lab-row", id="kernels")
         yield Flow(output, classes="lab-row")
 
-    def fit(self, passes: int = 4) -> None:
+    def fit(self, passes: int = 8) -> None:
         """A width that calls for another layout (see ``_layout``) rebuilds the body."""
         if self.stepping and self.screen.is_current and self._layout() != self.layout_choice:
             self.set_timer(RELAYOUT_AFTER, self._relayout)  # after the resize has settled
@@ -233,6 +233,7 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
         for stepper in self.query("#set-preset").results(Stepper):
             stepper.value = self.session.preset_name()
         self.refresh_views()
+        self.call_after_refresh(self.fit)  # new grids: fitted to the page, whether or not the lab's size changed
 
     def action_show_code(self) -> None:
         if self.ready:

@@ -88,6 +88,7 @@ class LabView(Vertical):
         self.ready = False
         self.grids: dict[Address, TensorGrid] = {}
         self._lit: set[Address] = set()  # grids that show a window or a mark now
+        self.stepped = False  # the learner has stepped: the page keeps the stage in view
 
     # --- for subclasses -----------------------------------------------------------------------
     def make_session(self) -> Any:
@@ -165,16 +166,21 @@ class LabView(Vertical):
         if self.ready:
             self.fit()
 
-    def fit(self, passes: int = 4) -> None:
+    def fit(self, passes: int = 8) -> None:
         """Crop the grids (their view follows the window) so that the input channels share a
         line of the page, no grid is wider than the page, and the stage, from the input's heading
         to the arithmetic, fits the page's height. Runs when the lab's size changes, and again
-        after a change of its own (a few passes at most), measuring the page each time."""
+        after a change of its own or until the page is laid out (8 passes at most), measuring the
+        page each time."""
         inputs = list(self.query("#inputs > TensorGrid").results(TensorGrid))
         if not inputs or not self.stepping or not self.screen.is_current:
             return  # covered (the terminal is too small): fitted again when the screen resumes
         span, width = self.window_span(), self.size.width
         outputs = [grid for address, grid in self.grids.items() if address.tensor == "y"]
+        if any(grid.outer_size.height != grid.view_size[0] + 2 for grid in (*inputs, *outputs)):
+            if passes > 1:  # the page is not laid out for these grids yet: measure it when it is
+                self.call_after_refresh(self.fit, passes - 1)
+            return
         share = (width - inputs[0].parent.styles.grid_gutter_vertical * (len(inputs) - 1)) // len(inputs)
         in_rows, out_rows = self._rows_that_fit(inputs, outputs, span)
         limits = [(grid, (in_rows, max(span, (share - 2) // grid.cell_width))) for grid in inputs]
@@ -186,6 +192,8 @@ class LabView(Vertical):
             flow.reflow()
         if changed and passes > 1:
             self.call_after_refresh(self.fit, passes - 1)
+        elif self.stepped:
+            self.call_after_refresh(self.show_stage)  # the stage moved or grew under the learner's step
 
     def _rows_that_fit(self, inputs: list[TensorGrid], outputs: list[TensorGrid], span: int) -> tuple[int, int]:
         """Rows of the input's and the map's views that make the stage as tall as the page: the
@@ -287,6 +295,7 @@ class LabView(Vertical):
 
     def watch_step(self) -> None:
         if self.ready:
+            self.stepped = True
             self.show_step()
             self.call_after_refresh(self.show_stage)  # after the arithmetic's new height is laid out
 
