@@ -82,7 +82,7 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
                         classes="lab-heading", id="input-heading")
             yield Flow(*(TensorGrid(s.slice(a), editable=True, label=f"channel {a.index[0]}", address=a)
                          for a in s.input_addresses()), classes="lab-row", id="inputs")
-        self.layout_choice = self._layout()
+        self.layout_choice, self._layout_width = self._layout(), self.size.width
         if self.layout_choice == "all":
             yield from self._all_channels_rows()
         else:
@@ -136,8 +136,10 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
         yield Flow(output, classes="lab-row")
 
     def fit(self, passes: int = 8) -> None:
-        """A width that calls for another layout (see ``_layout``) rebuilds the body."""
-        if self.stepping and self.screen.is_current and self._layout() != self.layout_choice:
+        """A width that calls for another layout (see ``_layout``) rebuilds the body. Only a new
+        width can: the lab's height changes on many steps, and measuring builds every grid."""
+        if (self.stepping and self.screen.is_current and self.size.width != self._layout_width
+                and self._layout() != self.layout_choice):
             self.set_timer(RELAYOUT_AFTER, self._relayout)  # after the resize has settled
         else:
             super().fit(passes)
