@@ -29,7 +29,8 @@ def test_shape_spellings_are_accepted(text):
     ("[1, 2, 4, 4]", "the input's shape"),
     ("[3, 3, 3]", "keeps the batch axis"),
     ("[1, 3, 3]", "has 4 axes"),
-    ("[1, 3, 4, 4]", "is not it"),
+    ("[1, 3, 4, 4]", "the sides do not stay 4×4"),
+    ("[1, 3, 5, 5]", "is not it"),
 ])
 def test_wrong_shapes_get_a_hint_that_fits(text, hint):
     verdict = check(exercise("output-shape"), text)

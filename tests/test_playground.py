@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import goto_page, settle, tab_to, text, torch_conv
+from conftest import goto_page, screen_text, settle, tab_to, text, torch_conv
 
 from tutor.course.loader import bundled_folder, load_lesson
 from tutor.widgets.stepper import Stepper
@@ -192,3 +192,44 @@ async def test_a_refused_value_is_stepped_over_to_the_next_that_torch_accepts(ma
         assert app.screen.query_one("#lab").session.layer.groups == 4
         status = text(app, "#lab-status")
         assert "groups=3 is refused" in status and "4 is the next that works" in status
+
+
+async def test_the_drill_scores_skips_and_misses_and_keeps_them(make_app, tutor_home):
+    """A skip ends the streak; after a miss the solution is shown and that question no longer
+    scores; the score is saved and shown on the results page, and is there after a restart."""
+    app = make_app("arithmetic")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, 2)
+        drill = app.screen.query_one("#drill")
+        await pilot.press(*drill_answer(drill.question), "enter")
+        await settle(app, pilot)
+        assert (drill.record.right, drill.streak) == (1, 1)
+        await pilot.press("ctrl+n")  # the second question, unanswered: a skip
+        await settle(app, pilot)
+        assert (drill.record.skipped, drill.streak, drill.best) == (1, 0, 1)
+        assert "Skipped: the streak starts again." in text(app, "#drill-feedback")
+        await pilot.press(*"999999", "enter")
+        await settle(app, pilot)
+        right = drill_answer(drill.question)
+        await pilot.press("ctrl+a", "ctrl+k", *right, "enter")  # with the solution on screen
+        await settle(app, pilot)
+        assert "not scored" in text(app, "#drill-feedback")
+        assert (drill.record.right, drill.record.missed, drill.streak) == (1, 1, 0)
+        await pilot.press("ctrl+n")  # after a miss: the next question, not a skip
+        await settle(app, pilot)
+        assert drill.record.skipped == 1
+        await pilot.press("pagedown")
+        await settle(app, pilot)
+        assert "Drill: 3 asked, 1 right, 1 missed, 1 skipped · streak 0 · best 1" in "\n".join(screen_text(app))
+    app = make_app("arithmetic")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, 2)
+        assert app.screen.query_one("#drill").border_title == "Drill: streak 0 · best 1"
+
+
+def drill_answer(question) -> str:
+    """The drill question's answer, from a torch module built for it here."""
+    module = torch_conv(question.layer)
+    if question.expected.kind == "shape":
+        return str(list(module(torch.zeros(question.input_shape)).shape))
+    return str(sum(p.numel() for p in module.parameters()))

@@ -290,3 +290,22 @@ def test_reset_with_the_data_folder_a_file_says_so(tmp_path, monkeypatch, capsys
     error = capsys.readouterr().err
     assert error.startswith("cnn-tutor: ") and error.count("\n") == 1 and "Traceback" not in error
     assert "home\\x0afile" in error and "not a folder" in error
+
+
+def test_two_tutors_drilling_keep_both_their_answers(tmp_path):
+    """Answers add up, the best is the higher, the streak is the saving window's; a drill's
+    record reads back as written, and a bad count in it sets the file aside."""
+    first, second = ProgressStore(tmp_path), ProgressStore(tmp_path)
+    ours, _ = first.load()
+    theirs, _ = second.load()
+    ours.lesson("arithmetic").drill.right, ours.lesson("arithmetic").drill.best = 3, 3
+    theirs.lesson("arithmetic").drill.missed, theirs.lesson("arithmetic").drill.best = 2, 1
+    theirs.lesson("arithmetic").drill.streak = 0
+    assert second.save(theirs) and first.save(ours)
+    drill = ProgressStore(tmp_path).load()[0].lesson("arithmetic").drill
+    assert (drill.right, drill.missed, drill.skipped, drill.best, drill.asked) == (3, 2, 0, 3, 5)
+    data = json.loads((tmp_path / "progress.json").read_text())
+    data["lessons"]["arithmetic"]["drill"]["best"] = -1
+    (tmp_path / "progress.json").write_text(json.dumps(data))
+    progress, problem = ProgressStore(tmp_path).load()
+    assert problem and "expected a count" in problem and progress.lesson("arithmetic").drill.asked == 0

@@ -19,7 +19,7 @@ from tutor import __version__
 from tutor.commands import LessonPages
 from tutor.course.loader import bundled_folder, load_folder
 from tutor.course.model import Lesson
-from tutor.course.progress import ProgressStore
+from tutor.course.progress import DrillRecord, ProgressStore
 from tutor.screens.code import CodeScreen
 from tutor.screens.help import HelpScreen, focused_help, key_rows
 from tutor.screens.home import HomeScreen
@@ -150,6 +150,10 @@ class TutorApp(App[None]):
         record.solved |= solved
         record.hints = max(record.hints, hints)
         record.revealed |= revealed
+        self._save()
+
+    def drill_scored(self, lesson_id: str, record: DrillRecord) -> None:
+        vars(self.progress.lesson(lesson_id).drill).update(vars(record))
         self._save()
 
     def _save(self) -> None:

@@ -19,6 +19,15 @@ _SEPARATORS = re.compile(r"\s*(?:,|x|×|\*)\s*|\s+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
+class Mistake:
+    """A known misconception: its name, the wrong answer it leads to, and what to say."""
+
+    name: str
+    wrong: object
+    message: str
+
+
+@dataclass(frozen=True)
 class Expected:
     """An exercise's answer as the engine computed it, its worked solution, and the wrong
     answers (with what to say) that reveal a known mistake."""
@@ -26,7 +35,7 @@ class Expected:
     kind: str  # "shape", "number", "integer" or "choice"
     value: tuple[int, ...] | float | int | bool
     solution: str
-    mistakes: tuple[tuple[object, str], ...] = ()
+    mistakes: tuple[Mistake, ...] = ()
 
 
 class AnswerError(ValueError):
@@ -37,6 +46,7 @@ class AnswerError(ValueError):
 class Verdict:
     correct: bool
     message: str
+    mistake: str | None = None  # the catalogued mistake the answer reveals, if one does
 
 
 def parse_shape(text: str) -> tuple[int, ...]:
@@ -89,24 +99,28 @@ def parse_choice(text: str, choices: tuple[Choice, ...]) -> Choice:
 
 
 def check(expected: Expected, text: str, choices=()) -> Verdict:
-    """Right or wrong, with a message; ``AnswerError`` if ``text`` cannot be read at all."""
+    """Right or wrong, with a message; ``AnswerError`` if ``text`` cannot be read at all. A wrong
+    answer that a catalogued mistake explains is answered by that mistake's message."""
     if expected.kind == "choice":
         if not text.strip():
             raise AnswerError("Nothing was typed: type the letter of your choice, then press Enter.")
         choice = parse_choice(text, choices)
         if choice.value == expected.value:
             return Verdict(True, f"Correct: ({choice.key}) {choice.text}")
-        return Verdict(False, f"({choice.key}) is not what torch's run shows. Try again, or reveal the run.")
-    answer = _parse(expected.kind, text)
-    matches = (lambda a, b: _close(a, float(b))) if expected.kind == "number" else (lambda a, b: a == b)
-    if matches(answer, expected.value):
-        return Verdict(True, f"Correct: {_show(expected.value)}.")
-    for wrong, hint in expected.mistakes:
-        if matches(answer, wrong):
-            return Verdict(False, hint)
+        answer, matches, shown_answer = choice.value, (lambda a, b: a == b), f"({choice.key})"
+    else:
+        answer = _parse(expected.kind, text)
+        matches = (lambda a, b: _close(a, float(b))) if expected.kind == "number" else (lambda a, b: a == b)
+        if matches(answer, expected.value):
+            return Verdict(True, f"Correct: {_show(expected.value)}.")
+        shown_answer = _show(answer)
+    for mistake in expected.mistakes:
+        if matches(answer, mistake.wrong):
+            return Verdict(False, mistake.message, mistake.name)
     if expected.kind == "shape" and len(answer) != len(expected.value):
-        return Verdict(False, f"The answer has {len(expected.value)} axes; yours has {len(answer)}.")
-    return Verdict(False, f"{_show(answer)} is not it. Try again, ask for a hint, or reveal the solution.")
+        return Verdict(False, f"The answer has {len(expected.value)} axes, [batch, channels, height, width]; "
+                       f"yours has {len(answer)}.", "axes")
+    return Verdict(False, f"{shown_answer} is not it.")
 
 
 def _show(value) -> str:

@@ -45,9 +45,25 @@ class ExerciseRecord:
 
 
 @dataclass
+class DrillRecord:
+    """A lesson's drill: questions answered right, missed and skipped; the streak and the best."""
+
+    right: int = 0
+    missed: int = 0
+    skipped: int = 0
+    streak: int = 0
+    best: int = 0
+
+    @property
+    def asked(self) -> int:
+        return self.right + self.missed + self.skipped
+
+
+@dataclass
 class LessonRecord:
     pages_seen: set[int] = field(default_factory=set)
     exercises: dict[str, ExerciseRecord] = field(default_factory=dict)
+    drill: DrillRecord = field(default_factory=DrillRecord)
 
     def exercise(self, exercise_id: str) -> ExerciseRecord:
         return self.exercises.setdefault(exercise_id, ExerciseRecord())
@@ -66,7 +82,8 @@ class Progress:
     def to_json(self) -> str:
         lessons = {
             lesson_id: {"pages_seen": sorted(record.pages_seen),
-                        "exercises": {key: asdict(value) for key, value in record.exercises.items()}}
+                        "exercises": {key: asdict(value) for key, value in record.exercises.items()},
+                        **({"drill": asdict(record.drill)} if record.drill.asked else {})}
             for lesson_id, record in self.lessons.items()
         }
         data = {"version": VERSION, "last": {"lesson": self.last_lesson, "page": self.last_page}, "lessons": lessons}
@@ -91,6 +108,8 @@ class Progress:
                 lesson.exercises[str(exercise_id)] = ExerciseRecord(
                     solved=_flag(values.get("solved", False)), attempts=_count(values.get("attempts", 0)),
                     hints=_count(values.get("hints", 0)), revealed=_flag(values.get("revealed", False)))
+            drill = _table(_table(record).get("drill", {}))
+            lesson.drill = DrillRecord(**{name: _count(drill.get(name, 0)) for name in vars(DrillRecord())})
         return progress
 
 
@@ -144,7 +163,16 @@ def merge(base: Progress, ours: Progress, theirs: Progress) -> Progress:
             other.revealed |= mine.revealed
             other.hints = max(other.hints, mine.hints)
             other.attempts = min(MAX_COUNT, other.attempts + new_attempts)
+        _merge_drill(target.drill, record.drill, base.lessons.get(lesson_id, LessonRecord()).drill)
     return merged
+
+
+def _merge_drill(theirs: DrillRecord, ours: DrillRecord, base: DrillRecord) -> None:
+    """Our answers since ``base`` are added to theirs; the streak is ours, the best the higher."""
+    for name in ("right", "missed", "skipped"):
+        added = max(0, getattr(ours, name) - getattr(base, name))
+        setattr(theirs, name, min(MAX_COUNT, getattr(theirs, name) + added))
+    theirs.streak, theirs.best = ours.streak, max(theirs.best, ours.best)
 
 
 def _adopt(progress: Progress, merged: Progress) -> None:
@@ -157,6 +185,7 @@ def _adopt(progress: Progress, merged: Progress) -> None:
         target.pages_seen |= record.pages_seen
         for exercise_id, values in record.exercises.items():
             vars(target.exercise(exercise_id)).update(vars(values))
+        vars(target.drill).update(vars(record.drill))
 
 
 def default_folder() -> Path:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from math import prod
 
-from tutor.course.answers import Expected
+from tutor.course.answers import Expected, Mistake
 from tutor.course.model import (
     AnswerSpec,
     ConvLabSpec,
@@ -16,6 +16,12 @@ from tutor.course.model import (
 )
 from tutor.engine.spec import ConvSpec, LayerSpec, PoolSpec
 from tutor.labs.explain import shape_text, side_formula
+from tutor.labs.mistakes import (
+    conv_value_mistakes,
+    parameter_mistakes,
+    pool_value_mistakes,
+    shape_mistakes,
+)
 from tutor.numbers import format_number
 
 
@@ -72,26 +78,7 @@ def _output_shape(spec: LayerSpec, shape: tuple[int, ...]) -> Expected:
         f"- height: {height}\n- width: {width}\n"
         f"so the output has shape {shape_text(out)} (torch.Size({shape_text(out)}))."
     )
-    mistakes = [
-        (tuple(shape), f"{shape_text(shape)} is the input's shape: the layer changes the sides "
-         "(a window cannot start at every position)."),
-        ((out[1], out[2], out[3]), "Close, but PyTorch keeps the batch axis: four numbers, "
-         "[batch, channels, height, width]."),
-        ((out[0], out[2], out[3], out[1]), "Those are the right numbers in the wrong order: PyTorch "
-         "puts channels before height and width."),
-    ]
-    if isinstance(spec, ConvSpec):
-        mistakes.insert(0, (spec.weight_shape, f"{shape_text(spec.weight_shape)} is the shape of the layer's "
-                            "weight, [out_channels, in_channels, kernel, kernel]. The output is "
-                            "[batch, channels, height, width]."))
-    else:
-        other = layers.output_shape(PoolSpec(spec.kind, spec.kernel_size, spec.stride, spec.padding,
-                                             not spec.ceil_mode), shape)
-        if other != out:
-            mode = "floor" if spec.ceil_mode else "ceil"
-            mistakes.append((other, f"That rounds the division up or down the wrong way: with "
-                             f"ceil_mode={spec.ceil_mode} torch uses {'ceil' if spec.ceil_mode else 'floor'}, not {mode}."))
-    return Expected("shape", tuple(out), solution, tuple(mistakes))
+    return Expected("shape", tuple(out), solution, shape_mistakes(spec, shape, tuple(out)))
 
 
 def _conv_value(lab: ConvLabSpec, index: tuple[int, ...]) -> Expected:
@@ -103,13 +90,7 @@ def _conv_value(lab: ConvLabSpec, index: tuple[int, ...]) -> Expected:
     solution = "\n".join(
         [f"output{list(index)}: multiply each input channel's window by its kernel, add up, then sum the channels.",
          *step.lines, f"torch gives {format_number(step.value)}."])
-    channels = step.detail.channels
-    mistakes = tuple(
-        (terms.subtotal, f"{format_number(terms.subtotal)} is only input channel {terms.in_channel}'s part: "
-         "an output cell adds up the products of every input channel.")
-        for terms in channels
-    ) if len(channels) > 1 else ()
-    return Expected("number", step.value, solution, mistakes)
+    return Expected("number", step.value, solution, conv_value_mistakes(session, (o, r, c), step))
 
 
 def _pool_value(lab: PoolLabSpec, index: tuple[int, ...]) -> Expected:
@@ -118,17 +99,8 @@ def _pool_value(lab: PoolLabSpec, index: tuple[int, ...]) -> Expected:
     session = PoolSession(lab)
     _, c, r, q = _checked_index(index, session.out.shape)
     step = session.explain((c, r, q))
-    cell = step.detail
     solution = "\n".join([f"output{list(index)} of {lab.pool.call()}:", *step.lines])
-    values = [t.value for t in cell.taps]
-    if lab.pool.kind == "max":
-        mistakes = ((sum(values) / len(values), "That is the window's average: MaxPool2d keeps the largest value."),
-                    (min(values), "That is the smallest value of the window: MaxPool2d keeps the largest."))
-    else:
-        mistakes = ((max(values), "That is the window's largest value: AvgPool2d takes the mean."),
-                    (cell.total, "That is the window's sum: divide by the number of cells."))
-    mistakes = tuple((wrong, hint) for wrong, hint in mistakes if wrong != cell.value)
-    return Expected("number", cell.value, solution, mistakes)
+    return Expected("number", step.value, solution, pool_value_mistakes(session, (c, r, q), step))
 
 
 def _checked_index(index: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -145,27 +117,20 @@ def _parameter_count(spec: LayerSpec) -> Expected:
     if isinstance(spec, PoolSpec):
         solution = (f"{spec.call()} has no weight and no bias: it only compares or averages the numbers "
                     f"in each window. sum(p.numel() for p in layer.parameters()) = {total}.")
-        window = spec.kernel_size ** 2
-        return Expected("integer", total, solution,
-                        ((window, f"The {spec.kernel_size}×{spec.kernel_size} window is not a kernel of "
-                          "weights: pooling has nothing to learn."),))
+        return Expected("integer", total, solution, parameter_mistakes(spec, total))
     weight = shapes["weight"]
+    out, per_in, k, _ = weight
+    groups = (f" (groups={spec.groups}: each output channel sees in_channels / groups = "
+              f"{spec.in_channels} / {spec.groups} = {per_in} input channels)" if spec.groups > 1 else "")
     lines = [f"{spec.call()} has:",
-             f"- weight {shape_text(weight)}: out × in × k × k = {' × '.join(map(str, weight))} = {prod(weight)}"]
+             f"- weight {shape_text(weight)}: out × in{'/groups' if groups else ''} × k × k = {' × '.join(map(str, weight))} = "
+             f"{prod(weight)}{groups}"]
     if "bias" in shapes:
-        lines.append(f"- bias {shape_text(shapes['bias'])}: one per output channel = {prod(shapes['bias'])}")
+        lines.append(f"- bias {shape_text(shapes['bias'])}: one per output channel = {prod(shapes['bias'])}"
+                     " (bias=True is torch's default)")
     if len(shapes) > 1:  # a weight alone: its count is the total
         lines.append(f"total: {' + '.join(str(prod(s)) for s in shapes.values())} = {total}")
-    out, per_in, k, _ = weight
-    mistakes = [(out * per_in * k, "Each kernel is k × k: count both sides of the kernel.")]
-    if "bias" in shapes:
-        mistakes += [
-            (prod(weight), f"That counts the weights only. With bias=True each output channel also has "
-             f"one bias: + {out}."),
-            (prod(weight) + per_in, "The bias belongs to the output channels, one each, not to the inputs."),
-            (out * k * k + out, "Each output channel has one kernel per input channel: multiply by in_channels."),
-        ]
-    return Expected("integer", total, "\n".join(lines), tuple(mistakes))
+    return Expected("integer", total, "\n".join(lines), parameter_mistakes(spec, total))
 
 
 def _kernels_stay_equal(lab: TrainingLabSpec, init: str, steps: int) -> Expected:
@@ -191,4 +156,10 @@ def _kernels_stay_equal(lab: TrainingLabSpec, init: str, steps: int) -> Expected
            "three copies of one feature." if stays else
            "The kernels started different, got different gradients, and went on to learn different features.")
     )
-    return Expected("choice", stays, solution)
+    became = "still one kernel" if stays else f"{snapshot.distinct_kernels} different kernels"
+    evidence = (f"torch's run: after {steps} steps from {init} weights, the {len(kernels)} hidden kernels are "
+                f"{became}, and their gradients were identical at {identical_steps} of {steps} steps.")
+    why = ("Equal kernels get equal gradients, so no update can make them differ." if stays else
+           "Kernels that start different get different gradients, so they drift further apart.")
+    return Expected("choice", stays, solution,
+                    (Mistake("prediction against the run", not stays, f"{evidence} {why}"),))

@@ -59,6 +59,9 @@ class LessonScreen(Screen):
         Binding("tab", "tab_in", "Focus next", show=False),
     ]
 
+    # Below 30 rows the header goes: the page bar names the lesson's page, and the lab needs the row.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+
     page_index: reactive[int] = reactive(0, init=False)
 
     def __init__(self, lesson: Lesson, page: int = 0) -> None:
@@ -156,7 +159,7 @@ class LessonScreen(Screen):
         widgets += [ExerciseCard(exercise, self.lesson.labs, record.exercises.get(exercise.id))
                     for exercise in page.exercises]
         if page.drill is not None:
-            widgets.append(DrillCard(page.drill))
+            widgets.append(DrillCard(page.drill, record.drill))
         return widgets
 
     @on(ExerciseCard.Changed)
@@ -164,6 +167,10 @@ class LessonScreen(Screen):
         card = event.card
         self.app.exercise_changed(self.lesson.id, card.exercise.id, attempted=event.attempted, solved=card.solved,
                                   hints=card.hints_shown, revealed=card.revealed)
+
+    @on(DrillCard.Scored)
+    def _drill_scored(self, event: DrillCard.Scored) -> None:
+        self.app.drill_scored(self.lesson.id, event.record)
 
     def action_tab_in(self) -> None:
         """The first Tab on a page with a lab and a question goes to the answer box; from there
@@ -212,7 +219,19 @@ class LessonScreen(Screen):
         self._answer_first = box is not None
 
     def _update_bar(self) -> None:
+        """``◀ PgUp   page 3 of 7: Title   PgDn ▶`` (on a short terminal, with no header: the lesson's
+        title first). The title is shortened, never the keys."""
         back = "◀ PgUp" if self.page_index > 0 else "      "
         forward = "PgDn ▶" if self.page_index < self.page_count - 1 else "end of lesson"
-        where = "" if self.on_summary else f"page {self.page_number.replace('/', ' of ')}: "
-        self.query_one("#page-bar", Plain).update(f"{back}   {where}{self.page_title}   {forward}")
+        where = "" if self.on_summary else f"page {self.page_number.replace('/', ' of ')}"
+        title = f"{where}: {self.page_title}".removeprefix(": ")
+        if self.has_class("-short"):
+            title = f"{self.lesson.title} · {title}"
+        bar = self.query_one("#page-bar", Plain)
+        room = max(bar.content_size.width or self.size.width - 4, 20) - len(back) - len(forward) - 6
+        if len(title) > room:
+            title = title[:max(room - 1, 0)] + "…"
+        bar.update(f"{back}   {title}   {forward}")
+
+    def on_resize(self) -> None:
+        self._update_bar()

@@ -94,7 +94,7 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
         """``all``: every channel's kernels in a row, every map in the next. While stepping, when
         there is one output channel or not all fit a line, only the channel stepped through:
         ``pair``, its kernels beside its map (the map wraps below if they do not fit), or ``one``,
-        its kernels in a row that wraps, then its map."""
+        its kernels and its map in a row that wraps."""
         kernels, outputs = self._all_channels()
         if not self.stepping or (len(outputs) > 1 and self._fits(kernels) and self._fits([[o] for o in outputs])):
             return "all"
@@ -131,9 +131,7 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
             group = [Horizontal(*kernels, classes="lab-group")] if kernels else []
             yield Flow(*group, output, classes="lab-row", id="channel")
             return
-        if kernels:
-            yield Flow(*kernels, classes="lab-row", id="kernels")
-        yield Flow(output, classes="lab-row")
+        yield Flow(*kernels, output, classes="lab-row", id="kernels")  # the map fills a line's gap
 
     def fit(self, passes: int = 8) -> None:
         """A width that calls for another layout (see ``_layout``) rebuilds the body. Only a new

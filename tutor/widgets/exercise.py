@@ -63,6 +63,7 @@ worked solution. Shapes may be written `[1, 3, 3, 3]`, `(1,3,3,3)`, `1x3x3x3` or
     ExerciseCard Markdown { margin: 0; padding: 0; }
     ExerciseCard #feedback, ExerciseCard #hints, ExerciseCard #solution { height: auto; }
     ExerciseCard #feedback.-wrong { color: $error; }
+    ExerciseCard #feedback.-stale { color: $text-muted; }
     ExerciseCard #feedback.-correct { color: $success; text-style: bold; }
     ExerciseCard #hints { color: $text-muted; }
     ExerciseCard #solution { margin-top: 1; }
@@ -91,6 +92,8 @@ worked solution. Shapes may be written `[1, 3, 3, 3]`, `(1,3,3,3)`, `1x3x3x3` or
         record = record or ExerciseRecord()
         self.attempts, self.solved, self.revealed = record.attempts, record.solved, record.revealed
         self._pending: str | None = None  # an answer given before torch had loaded
+        self._answered: str | None = None  # the text the verdict shown is about
+        self._verdict = ""
         self.set_reactive(ExerciseCard.hints_shown, min(record.hints, len(exercise.hints)))
 
     def compose(self) -> ComposeResult:
@@ -138,7 +141,7 @@ worked solution. Shapes may be written `[1, 3, 3, 3]`, `(1,3,3,3)`, `1x3x3x3` or
             self._pending = text
             self._feedback("Checking as soon as PyTorch has loaded…", "")
             return
-        self._pending = None
+        self._pending, self._answered = None, text
         try:
             verdict = check(self.expected, text, self.exercise.choices)
         except AnswerError as error:
@@ -155,10 +158,27 @@ worked solution. Shapes may be written `[1, 3, 3, 3]`, `(1,3,3,3)`, `1x3x3x3` or
             self._show_solution()
             self.status = "revealed" if self.revealed else "correct"
         else:
-            self._feedback(f"✗ {verdict.message}  (attempt {self.attempts})", "wrong")
+            message = verdict.message if verdict.mistake else f"{verdict.message} {self._next_hint()}"
+            self._feedback(f"✗ {message}  (attempt {self.attempts})", "wrong")
             if self.status == "unanswered":
                 self.status = "wrong"
         self.post_message(self.Changed(self, attempted=True))
+
+    def _next_hint(self) -> str:
+        """A wrong answer that no known mistake explains gets the next hint, not a bare "no"."""
+        if self.hints_shown < len(self.exercise.hints):
+            self.hints_shown += 1
+            return f"Hint {self.hints_shown} is below."
+        return "Try again, or Ctrl+R for the worked solution." if not self.revealed else "The solution is below."
+
+    @on(Input.Changed)
+    def _retyping(self, event: Input.Changed) -> None:
+        """The verdict shown is about the answer checked: once the box says something else, it says so."""
+        feedback = self.query_one("#feedback", Plain)
+        stale = self._answered is not None and event.value != self._answered
+        if feedback.has_class("-wrong") and self._verdict:
+            feedback.update(f"(your last answer) {self._verdict}" if stale else self._verdict)
+            feedback.set_class(stale, "-stale")
 
     def action_hint(self) -> None:
         hints = self.exercise.hints
@@ -189,7 +209,9 @@ worked solution. Shapes may be written `[1, 3, 3, 3]`, `(1,3,3,3)`, `1x3x3x3` or
         return static
 
     def _feedback(self, text: str, state: str) -> None:
+        self._verdict = text
         feedback = self._put("feedback", text)
+        feedback.remove_class("-stale")
         feedback.set_class(state == "wrong", "-wrong")
         feedback.set_class(state == "correct", "-correct")
         self.call_after_refresh(self.scroll_visible)  # the verdict appears below the box: show it

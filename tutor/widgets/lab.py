@@ -32,6 +32,17 @@ def _lines(grids: list[TensorGrid]) -> int:
     return -(-len(grids) // max(columns, 1))
 
 
+def _line_of(grid: TensorGrid) -> list[TensorGrid]:
+    """The grids on the same line of the grid's Flow as it (itself included)."""
+    flow = grid.parent
+    if not isinstance(flow, Flow):
+        return [grid]
+    children = [child for child in flow.children if child.display]
+    columns = max(flow.styles.grid_size_columns or 1, 1)
+    start = children.index(grid) // columns * columns
+    return [child for child in children[start:start + columns] if isinstance(child, TensorGrid)]
+
+
 def _footprint(static: Plain, text: str) -> tuple[int, ...]:
     """The rows ``text`` takes in ``static``, wrapped at its width; and its widest row, which
     matters only to a widget as wide as its text (``width: auto``)."""
@@ -203,7 +214,8 @@ class LabView(Vertical):
         budget = in_rows * input_lines + out_rows * output_lines - self._overflow()
         in_rows = min(max(span, (budget - output_lines) // input_lines), inputs[0].full_size[0])
         out_rows = max(1, (budget - in_rows * input_lines) // output_lines) if outputs else 1
-        return in_rows, out_rows
+        beside = [grid.view_size[0] for grid in _line_of(outputs[0]) if grid is not outputs[0]] if outputs else []
+        return in_rows, max([out_rows, *beside])  # rows as tall as a kernel beside it cost nothing
 
     def _overflow(self) -> int:
         """Rows by which the stage is taller than the page (negative: rows to spare)."""

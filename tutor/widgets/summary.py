@@ -20,7 +20,8 @@ def question(prompt: str, limit: int = 60) -> str:
 
 
 class LessonSummary(Static):
-    """A table of the lesson's exercises: solved or not, attempts, hints used, revealed."""
+    """A table of the lesson's exercises: solved or not, attempts, hints used, revealed; under it,
+    the drill's score."""
 
     DEFAULT_CSS = """
     LessonSummary { height: auto; margin: 1 0; }
@@ -49,4 +50,10 @@ class LessonSummary(Static):
                 cells = (number, question(exercise.prompt), state, result.attempts if result else 0,
                          f"{result.hints if result else 0} of {len(exercise.hints)}")
                 table.add_row(*(Text(clean(cell)) for cell in cells))  # Rich would read a str as markup
+        drill = record.drill
+        if any(page.drill is not None for page in lesson.pages):
+            table.caption = Text(f"Drill: {drill.asked} asked, {drill.right} right, {drill.missed} missed, "
+                                 f"{drill.skipped} skipped · streak {drill.streak} · best {drill.best}"
+                                 if drill.asked else "Drill: not tried yet")
+            table.caption_justify = "left"
         return table
