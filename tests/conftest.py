@@ -78,9 +78,10 @@ def screen_text(app) -> list[str]:
 
 
 def svg_text(svg: str) -> list[str]:
-    """The rows of text in a Textual SVG screenshot, each piece at its column (12.2 px a cell)."""
+    """The rows of text in a Textual SVG screenshot, each piece at its column (12.2 px a cell);
+    the window's title, drawn above the screen, is not a row."""
     rows: dict[float, dict[int, str]] = {}
-    for x, y, body in re.findall(r'<text [^>]*?x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>', svg):
+    for x, y, body in re.findall(r'<text (?![^>]*-title")[^>]*?x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>', svg):
         rows.setdefault(float(y), {})[round(float(x) / 12.2)] = html.unescape(re.sub(r"<[^>]+>", "", body))
     lines = []
     for _, pieces in sorted(rows.items()):

@@ -12,6 +12,7 @@ from tutor.engine import conv, layers
 from tutor.engine.spec import ConvSpec
 from tutor.labs.drill import question, random_layer
 from tutor.labs.explain import parameter_formula, side_formula
+from tutor.labs.session import reached
 
 
 def random_case(rng: random.Random):
@@ -42,8 +43,9 @@ def test_unrolled_windows_equal_torch_cell_by_cell(seed):
         for terms in unrolled.channels:
             taps_rows |= {t.row for t in terms.taps if 0 <= t.row < shape[2]}
             taps_cols |= {t.col for t in terms.taps if 0 <= t.col < shape[3]}
-    assert conv.reached(spec, shape[2], rows) == taps_rows, f"seed {seed}"
-    assert conv.reached(spec, shape[3], cols) == taps_cols, f"seed {seed}"
+    side = (lambda size, out: reached(size, out, spec.kernel_size, spec.stride, spec.pads[0], spec.dilation))
+    assert side(shape[2], rows) == taps_rows, f"seed {seed}"
+    assert side(shape[3], cols) == taps_cols, f"seed {seed}"
 
 
 def test_rejected_settings_are_explained():
@@ -61,7 +63,7 @@ def test_rejected_settings_are_explained():
 def test_dropped_rows_when_the_stride_does_not_divide():
     spec = ConvSpec(1, 1, 3, stride=2)  # 6 rows: windows start at 0 and 2; row 5 is never reached
     out_rows = layers.output_shape(spec, (1, 1, 6, 6))[2]
-    assert out_rows == 2 and conv.reached(spec, 6, out_rows) == {0, 1, 2, 3, 4}
+    assert out_rows == 2 and reached(6, out_rows, 3, 2, 0) == {0, 1, 2, 3, 4}
     text, value = side_formula(spec, 6)
     assert value == 2 and "3/2 = 1.5, rounded down" in text
 

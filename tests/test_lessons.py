@@ -115,3 +115,22 @@ async def test_command_palette_opens_any_page(make_app):
         await pilot.press("enter")
         await settle(app, pilot)
         assert app.screen.lesson.id == "convolution" and app.screen.page_index == 3
+
+
+def test_the_lessons_facts_are_torchs():
+    """Numbers the lesson text states, checked against torch: the groups picture's weight, and
+    the notebook's slicing code, which gives the layer's own first output."""
+    import torch
+    from torch import nn
+
+    from tutor.labs.conv import ConvSession
+
+    arithmetic = (bundled_folder() / "arithmetic.toml").read_text(encoding="utf-8")
+    assert "nn.Conv2d(6, 4, kernel_size=3, groups=2)" in arithmetic and "`[4, 3, 3, 3]`" in arithmetic
+    assert tuple(nn.Conv2d(6, 4, kernel_size=3, groups=2).weight.shape) == (4, 3, 3, 3)
+    convolution = load_lesson(bundled_folder() / "convolution.toml")
+    assert "(f1 * c.weight[0, 0] + f2 * c.weight[0, 1]).sum()" in convolution.pages[2].body
+    session = ConvSession(convolution.labs["notebook"])
+    a, weight = torch.from_numpy(session.x), torch.from_numpy(session.weight)
+    f1, f2 = a[0, 0, :2, :2], a[0, 1, :2, :2]
+    assert torch.isclose((f1 * weight[0, 0] + f2 * weight[0, 1]).sum(), torch.tensor(float(session.output[0, 0, 0, 0])))

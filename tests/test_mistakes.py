@@ -175,3 +175,17 @@ async def test_a_wrong_prediction_is_answered_from_the_run(make_app):
         wrong = typed(not card.expected.value, card.exercise)
         await type_into(app, pilot, card, wrong)
         assert "torch's run: after 100 steps from equal weights, the 3 hidden kernels are still one kernel" in feedback(card)
+
+
+def test_the_first_values_solution_slices_the_window_as_the_notebook_does():
+    import torch
+
+    from tutor.labs.conv import ConvSession
+
+    answer, _ = exercise_expected("convolution", "first-value")
+    line = next(line for line in answer.solution.splitlines() if line.startswith("In PyTorch: "))
+    assert line == "In PyTorch: (a[0, :, 0:2, 0:2] * c.weight[0]).sum()"
+    lesson = next(lesson for lesson in LESSONS if lesson.id == "convolution")
+    session = ConvSession(lesson.labs["notebook"])
+    a, weight = torch.from_numpy(session.x), torch.from_numpy(session.weight)
+    assert (a[0, :, 0:2, 0:2] * weight[0]).sum().item() == pytest.approx(answer.value, abs=1e-5)

@@ -233,3 +233,27 @@ def drill_answer(question) -> str:
     if question.expected.kind == "shape":
         return str(list(module(torch.zeros(question.input_shape)).shape))
     return str(sum(p.numel() for p in module.parameters()))
+
+
+async def test_same_padding_with_an_even_kernel_draws_torchs_split(make_app):
+    """k=4, padding='same': torch pads 3 cells a side, 1 before and 2 after; the input is drawn so,
+    every window is torch's, and 'same' is reachable (torch refuses it at stride 2: 'valid' is next)."""
+    app = make_app("arithmetic")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, 0)
+        await choose(app, pilot, "padding", ["right"] * 3)  # 1 -> 2, 3, then 'same' (refused at stride 2)
+        assert app.screen.query_one("#set-padding", Stepper).value == "valid"
+        await choose(app, pilot, "stride", ["left"])
+        await choose(app, pilot, "kernel_size", ["right"])
+        await choose(app, pilot, "padding", ["left"])
+        lab = app.screen.query_one("#lab")
+        assert lab.session.layer.padding == "same" and lab.session.layer.kernel_size == 4
+        grid = app.screen.query_one("#x-0", TensorGrid)
+        assert (grid.pad, grid.after) == (1, 2) and grid.full_size == (8, 8)
+        assert "1 before and 2 after" in text(app, "#input-heading")
+        x = torch.from_numpy(lab.session.x)
+        expected = torch.nn.functional.conv2d(x, torch.from_numpy(lab.session.weight), padding="same")
+        assert np.allclose(lab.session.output, expected.numpy(), atol=1e-5)
+        await pilot.press("n")  # output (0, 1): rows -1 to 2 (a padding row above), columns 0 to 3
+        await settle(app, pilot)
+        assert grid.window == {(r, c) for r in range(-1, 3) for c in range(0, 4)}

@@ -2,19 +2,13 @@
 
 import numpy as np
 import torch
-from conftest import goto_page, grid, shown, tab_to, text
+from conftest import goto_page, grid, screen_text, settle, shown, tab_to, text
 from torch import nn
 
 from tutor.widgets.stepper import Stepper
 
 X = torch.tensor([[[[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]]]], dtype=torch.float32)
-SETTINGS_PAGE, GRADIENT_PAGE, CONV_PAGE = 2, 3, 4
-
-
-
-
-
-
+SETTINGS_PAGE, GRADIENT_PAGE, CONV_PAGE, POOLED_PAGE = 2, 3, 4, 5
 
 
 async def test_classic_example_is_what_maxpool2d_gives(make_app):
@@ -110,6 +104,8 @@ async def test_gradient_view_is_autograd(make_app):
 
 
 async def test_conv_then_pool_shapes(make_app):
+    """The question comes with the convolution's maps, not with their pooled shape (it once showed
+    the answer above the question); the next page pools them, every number torch's."""
     app = make_app("pooling")
     async with app.run_test(size=(120, 40)) as pilot:
         await goto_page(app, pilot, CONV_PAGE)
@@ -121,14 +117,49 @@ async def test_conv_then_pool_shapes(make_app):
             feature_maps = c(torch.arange(32).reshape(1, 2, 4, 4).float())
         pooled = nn.MaxPool2d(2)(feature_maps)
         assert pooled.shape == (1, 3, 1, 1)
+        page = "\n".join(screen_text(app))
+        assert "[1, 3, 1, 1]" not in page and "MaxPool2d(2)" in page
+        await tab_to(app, pilot, "answer")
+        await pilot.press(*"[1, 3, 1, 1]", "enter")
+        await settle(app, pilot)
+        assert app.screen.query_one("ExerciseCard").status == "correct"
+        await pilot.press("pagedown")
+        await settle(app, pilot)
         for channel in range(3):
             assert np.array_equal(shown(app, f"x-{channel}"), feature_maps[0, channel].numpy())
             assert np.array_equal(shown(app, f"y-{channel}"), pooled[0, channel].numpy())
         chain = text(app, "#chain")
         assert "[1, 2, 4, 4] → nn.Conv2d" in chain and "→ [1, 3, 3, 3] → nn.MaxPool2d(kernel_size=2) → [1, 3, 1, 1]" in chain
         assert "floor((3 + 2×0 - 2) / 2) + 1 = 1" in chain
-        await tab_to(app, pilot, "answer")  # the answer box after the lab
-        await pilot.press(*"[1, 3, 1, 1]", "enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert app.screen.query_one("ExerciseCard").status == "correct"
+        await pilot.press("escape")
+        await settle(app, pilot)
+        lessons = app.screen.query_one("#lessons")
+        prompt = next(str(option.prompt) for option in lessons.options if str(option.prompt).startswith("Pooling"))
+        assert "1 of 6 exercises solved" in prompt and "6 of 7 pages seen" in prompt
+
+
+async def test_the_input_resizes_so_the_5x5_questions_can_be_tried(make_app):
+    """H and W grow the input (new cells 0); the rows and columns no window reaches are struck
+    out, until ceil_mode keeps a last partial window; r brings the 4x4 back."""
+    app = make_app("pooling")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await goto_page(app, pilot, SETTINGS_PAGE)
+        for setting in ("height", "width"):
+            await tab_to(app, pilot, f"set-{setting}")
+            await pilot.press("right")
+            await settle(app, pilot)
+        x = torch.zeros(1, 1, 5, 5)
+        x[..., :4, :4] = X
+        assert shown(app, "x-0").tolist() == x[0, 0].tolist()
+        assert shown(app, "y-0").tolist() == nn.MaxPool2d(2)(x)[0, 0].tolist()
+        assert grid(app, "x-0").dropped == {(r, c) for r in range(5) for c in range(5) if r == 4 or c == 4}
+        assert "✗: no window reaches it" in text(app, "#input-heading")
+        await tab_to(app, pilot, "set-ceil_mode")
+        await pilot.press("right")
+        await settle(app, pilot)
+        assert shown(app, "y-0").tolist() == nn.MaxPool2d(2, ceil_mode=True)(x)[0, 0].tolist()
+        assert tuple(shown(app, "y-0").shape) == (3, 3) and grid(app, "x-0").dropped == set()
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert shown(app, "x-0").tolist() == X[0, 0].tolist()
+        assert app.screen.query_one("#set-height", Stepper).value == 4

@@ -8,6 +8,7 @@ from conftest import goto_page, settle, shown, tab_to, text
 from tutor.course.loader import bundled_folder, load_lesson
 from tutor.engine.presets import PRESETS
 from tutor.labs.training import trainer
+from tutor.numbers import format_number
 from tutor.widgets.tensor_grid import TensorGrid
 
 LESSON = load_lesson(bundled_folder() / "symmetry.toml")
@@ -152,3 +153,25 @@ async def test_training_at_80_columns_keeps_every_grid_inside_the_screen(make_ap
         await settle(app, pilot)
         for grid in app.screen.query("TensorGrid"):
             assert grid.region.right <= 80, grid.id
+
+
+async def test_a_diverging_loss_is_called_out_and_the_chart_has_a_scale(make_app):
+    """lr 1.0 once ran the loss from 0.23 to 7.3 in silence; now the lab says so, and takes it
+    back when training starts again. The chart says what its top and bottom are."""
+    app = make_app("symmetry")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, 3)
+        lab = app.screen.query_one("#lab")
+        await tab_to(app, pilot, "set-lr")
+        await pilot.press(*["right"] * 4)
+        assert lab.session.lr == 1.0
+        await pilot.press(*["s"] * 30)
+        await settle(app, pilot)
+        losses = lab.session.snapshot.losses
+        assert losses[-1] > losses[0]
+        assert text(app, "#lab-status").startswith("The loss is growing") and "lr 1.0 is too large" in text(app, "#lab-status")
+        assert text(app, "#loss-scale") == (f"loss, steps 1-30: top {format_number(max(losses))}, "
+                                            f"bottom {format_number(min(losses))}")
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert "growing" not in text(app, "#lab-status")

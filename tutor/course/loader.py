@@ -434,7 +434,7 @@ def _layer(r: _Reader, table: dict, where: str) -> ConvSpec | None:
         "padding": _padding(r, table, where),
         "dilation": r.count(table, "dilation", where, 1, MAX_KERNEL, 1),
         "groups": r.count(table, "groups", where, 1, MAX_CHANNELS, 1),
-        "bias": r.field(table, "bias", bool, where, False),
+        "bias": r.field(table, "bias", bool, where, True),  # torch's default, as the prompt's code reads
     }
     if table.get("type", "Conv2d") != "Conv2d":
         r.problem(f"{where}.type", f"a conv2d lab needs a Conv2d layer, got {table.get('type')!r:.40}")

@@ -134,10 +134,3 @@ def unroll(
         bias_value = float(b)
     return Unrolled(out_channel, row, col, channels, bias_value, float(total))
 
-
-def reached(spec: ConvSpec, size: int, out_size: int) -> set[int]:
-    """The input positions along one side that some window's tap lands on (the others are
-    dropped: the floor in the output-size formula leaves them out)."""
-    before, _ = spec.pads
-    taps = (o * spec.stride + t * spec.dilation - before for o in range(out_size) for t in range(spec.kernel_size))
-    return {i for i in taps if 0 <= i < size}

@@ -16,7 +16,15 @@ from tutor.labs.explain import (
     side_formula,
     unrolled_lines,
 )
-from tutor.labs.session import CUSTOM, Address, Cell, Cells, Explained
+from tutor.labs.session import (
+    CUSTOM,
+    Address,
+    Cell,
+    Cells,
+    Explained,
+    reached,
+    unreached,
+)
 from tutor.numbers import format_number
 
 
@@ -93,18 +101,12 @@ class ConvSession:
     def output_addresses(self) -> list[Address]:
         return [Address("y", (o,)) for o in range(self.output.shape[1])]
 
-    @property
-    def padding(self) -> int:
-        """Rings of padding cells drawn around the input (the larger side, for 'same')."""
-        return max(self.layer.pads)
-
     def _dropped(self) -> Cells:
         """Input cells that no window reaches, because the stride does not divide evenly."""
-        _, _, height, width = self.x.shape
-        _, _, rows, cols = self.output.shape
-        kept_rows, kept_cols = conv.reached(self.layer, height, rows), conv.reached(self.layer, width, cols)
-        return frozenset((r, c) for r in range(height) for c in range(width)
-                         if r not in kept_rows or c not in kept_cols)
+        (_, _, height, width), (_, _, rows, cols) = self.x.shape, self.output.shape
+        layer, (before, _) = self.layer, self.layer.pads
+        side = (lambda size, out: reached(size, out, layer.kernel_size, layer.stride, before, layer.dilation))
+        return unreached(height, width, side(height, rows), side(width, cols))
 
     def settings(self) -> dict:
         """The layer's arguments and the input's height and width, by setting name."""
@@ -126,7 +128,10 @@ class ConvSession:
 
     def heading_note(self) -> str:
         dropped = "; ✗: no window reaches it" if self.dropped else ""
-        return f"; (0): padding{dropped}" if self.padding else dropped
+        before, after = self.layer.pads
+        if before != after:  # 'same' with an even span: torch puts the odd ring after
+            return f"; (0): padding, {before} before and {after} after (torch's 'same'){dropped}"
+        return f"; (0): padding{dropped}" if before else dropped
 
     def bias_text(self) -> str:
         return "" if self.bias is None else "   bias " + shape_text(format_number(b) for b in self.bias)

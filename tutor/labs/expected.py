@@ -89,8 +89,18 @@ def _conv_value(lab: ConvLabSpec, index: tuple[int, ...]) -> Expected:
     step = session.explain((o, r, c))
     solution = "\n".join(
         [f"output{list(index)}: multiply each input channel's window by its kernel, add up, then sum the channels.",
-         *step.lines, f"torch gives {format_number(step.value)}."])
+         *step.lines, *_sliced(session.layer, o, r, c), f"torch gives {format_number(step.value)}."])
     return Expected("number", step.value, solution, conv_value_mistakes(session, (o, r, c), step))
+
+
+def _sliced(layer: ConvSpec, o: int, r: int, c: int) -> list[str]:
+    """The cell as the notebook computes it, by slicing the window out of ``a`` (a layer without
+    padding, dilation or groups: its window is a plain slice)."""
+    if max(layer.pads) or layer.dilation > 1 or layer.groups > 1:
+        return []
+    k, s = layer.kernel_size, layer.stride
+    bias = f" + c.bias[{o}]" if layer.bias else ""
+    return [f"In PyTorch: (a[0, :, {r * s}:{r * s + k}, {c * s}:{c * s + k}] * c.weight[{o}]).sum(){bias}"]
 
 
 def _pool_value(lab: PoolLabSpec, index: tuple[int, ...]) -> Expected:

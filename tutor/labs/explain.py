@@ -73,6 +73,8 @@ def side_formula(spec: LayerSpec, size: int) -> tuple[str, int]:
     padded = f"2×{before}" if before == after else f"{before} + {after}"
     span = size + before + after - d * (k - 1) - 1
     value = span // s + 1
+    if (s, before, after, d) == (1, 0, 0, 1):  # no stride, padding or dilation yet: the plain count
+        return f"{size} - {k} + 1 = {value} (the positions a {k}-cell window fits in)", value
     text = f"floor(({size} + {padded} - {d}×({k} - 1) - 1) / {s}) + 1 = {value}"
     if span % s:
         text += f"  ({span}/{s} = {span / s:g}, rounded down)"

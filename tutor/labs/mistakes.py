@@ -75,7 +75,7 @@ def shape_mistakes(spec: LayerSpec, shape: tuple[int, ...], out: tuple[int, ...]
         same = ("padding that keeps the size at stride 1 does not at stride "
                 f"{stride}: the window moves {stride} cells at a time")
     else:
-        same = "a window can start only where it fits inside the (padded) input"
+        same = f"a window can start only where it fits inside the {'padded ' if before or after else ''}input"
     if conv:  # a pooling layer keeps the channels: its sides unchanged are the input's shape
         mistakes.append(Mistake("sides unchanged", with_sides((h, w)),
                                 f"The channels are right, but the sides do not stay {h}×{w}: {same}. Height: {height}."))
@@ -198,14 +198,15 @@ def conv_value_mistakes(session, cell: tuple[int, int, int], step) -> tuple[Mist
         mistakes.append(Mistake("padding ignored", run(spec=replace(layer, padding=0)),
                                 "That window leaves out the padding: it starts on the padding ring, so its "
                                 "top-left cell is a 0 outside the input."))
+    s = layer.stride
+    where = (f"input row {r}, column {c}" if s == 1 and not max(layer.pads) else
+             f"row {r} × {s} = {r * s}, column {c} × {s} = {c * s} of the padded input")
     rows, cols = session.output.shape[2:]
     for dr, dc in ((0, 1), (1, 0), (0, -1), (-1, 0)):
         if 0 <= r + dr < rows and 0 <= c + dc < cols:
             mistakes.append(Mistake("window at the wrong place", float(session.output[0, o, r + dr, c + dc]),
                                     f"That is output[0, {o}, {r + dr}, {c + dc}]: the window one place off. "
-                                    f"Output cell ({r}, {c}) uses the window whose top-left cell is at row "
-                                    f"{r} × {layer.stride} = {r * layer.stride}, column {c} × {layer.stride} = "
-                                    f"{c * layer.stride} of the padded input."))
+                                    f"Output cell ({r}, {c}) uses the window whose top-left cell is at {where}."))
     return kept(step.value, [m for m in mistakes if m.wrong is not None])
 
 

@@ -11,7 +11,7 @@ from tutor.course.model import PoolLabSpec
 from tutor.engine import pool
 from tutor.engine.spec import PoolSpec
 from tutor.labs.explain import pool_lines, shape_text, side_formula
-from tutor.labs.session import Address, Cell, Explained
+from tutor.labs.session import Address, Cell, Explained, reached, unreached
 from tutor.numbers import format_number
 
 
@@ -37,17 +37,38 @@ class PoolSession:
         out, indices = pool.pool_forward(spec, x)  # torch's refusal changes nothing
         grad = pool.input_gradient(spec, x)
         self.x, self.pool, self.out, self.indices, self.grad = x, spec, out, indices, grad
+        (_, _, height, width), (_, _, rows, cols) = x.shape, out.shape
+        side = (lambda size, out_size: reached(size, out_size, spec.kernel_size, spec.step, spec.padding))
+        self.dropped = unreached(height, width, side(height, rows), side(width, cols))
 
     @property
     def editable(self) -> bool:
         return self.spec.source is None  # a convolution's output is what it is
 
+    @property
+    def reset_shape(self) -> tuple[int, ...]:
+        """The input's shape as the lesson gives it."""
+        return self._lesson_x.shape
+
     def reset(self) -> None:
         self._set(self._lesson_x.copy(), self.spec.pool)
 
     def reconfigure(self, name: str, value) -> None:
-        """One setting of the layer changed; ``layers.LayerError`` keeps the last good state."""
-        self._set(self.x, replace(self.pool, **{name: value}))
+        """One setting of the layer, or the input's height or width, changed; ``layers.LayerError``
+        keeps the last good state. A resized input keeps its cells; new ones are 0."""
+        if name in ("height", "width"):
+            _, channels, height, width = self.x.shape
+            height, width = (value, width) if name == "height" else (height, value)
+            x = np.zeros((1, channels, height, width), dtype=np.float32)
+            rows, cols = min(height, self.x.shape[2]), min(width, self.x.shape[3])
+            x[:, :, :rows, :cols] = self.x[:, :, :rows, :cols]
+            self._set(x, self.pool)
+        else:
+            self._set(self.x, replace(self.pool, **{name: value}))
+
+    def settings(self) -> dict:
+        """The layer's arguments and the input's height and width, by setting name."""
+        return {**vars(self.pool), "height": self.x.shape[2], "width": self.x.shape[3]}
 
     def edit(self, address: Address, row: int, col: int, value: float) -> tuple[str, list[Address]]:
         (channel,) = address.index
@@ -80,7 +101,8 @@ class PoolSession:
         if self.pool.padding:
             padding = ("; padding cells hold -inf, so they never win" if self.pool.kind == "max"
                        else "; padding cells count as 0 (count_include_pad=True)")
-        return f"Input x  {shape_text(self.x.shape)}  [batch, channels, height, width]{padding}"
+        dropped = "; ✗: no window reaches it" if self.dropped else ""
+        return f"Input x  {shape_text(self.x.shape)}  [batch, channels, height, width]{padding}{dropped}"
 
     def output_heading(self) -> str:
         return f"Output  pool(x)  {shape_text(self.out.shape)}"

@@ -54,3 +54,15 @@ def unflat(position: int, shape: Cell) -> Cell:
 def clamp(cell: Cell, shape: Cell) -> Cell:
     """``cell`` kept inside an output of ``shape`` (after the shape changed)."""
     return tuple(min(i, n - 1) for i, n in zip(cell, shape))
+
+
+def reached(size: int, out_size: int, kernel: int, stride: int, before: int, dilation: int = 1) -> set[int]:
+    """The input positions along one side that some window's tap lands on (the others are
+    dropped: the floor in the output-size formula leaves them out)."""
+    taps = (o * stride + t * dilation - before for o in range(out_size) for t in range(kernel))
+    return {i for i in taps if 0 <= i < size}
+
+
+def unreached(height: int, width: int, rows: set[int], cols: set[int]) -> Cells:
+    """The cells of a height × width input in a row or a column that no window reaches."""
+    return frozenset((r, c) for r in range(height) for c in range(width) if r not in rows or c not in cols)

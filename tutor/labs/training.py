@@ -3,11 +3,14 @@ image's edge map, from equal or random starting weights (real autograd)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from tutor.course.model import TrainingLabSpec
 from tutor.engine import symmetry
 from tutor.labs.session import Address
+from tutor.numbers import format_number
 
 
 def trainer(spec: TrainingLabSpec, init: str | None = None, lr: float | None = None) -> symmetry.Trainer:
@@ -37,6 +40,22 @@ class TrainingSession:
 
     def step(self, count: int = 1) -> symmetry.Snapshot:
         return self.trainer.step(count)
+
+    @property
+    def diverging(self) -> bool:
+        """SGD is making the loss worse than where it started (or has overflowed): the rate is too
+        large, and each step overshoots."""
+        losses = self.snapshot.losses
+        return len(losses) > 5 and (not math.isfinite(losses[-1]) or losses[-1] > losses[0])
+
+    def loss_scale(self, shown: int) -> str:
+        """What the loss chart's top and bottom stand for, over its last ``shown`` steps."""
+        losses = self.snapshot.losses[-shown:]
+        if not losses:
+            return "loss: no step yet"
+        first = self.snapshot.step - len(losses) + 1
+        return (f"loss, steps {first}-{self.snapshot.step}: top {format_number(max(losses))}, "
+                f"bottom {format_number(min(losses))}")
 
     @property
     def hidden(self) -> range:

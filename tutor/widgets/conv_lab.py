@@ -251,7 +251,8 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
     def refresh_views(self) -> None:
         for address in self.session.input_addresses():
             if (grid := self.grids.get(address)) is not None:
-                grid.pad, grid.pad_text, grid.dropped = self.session.padding, PAD_TEXT, self.session.dropped
+                (grid.pad, grid.pad_after), grid.pad_text = self.session.layer.pads, PAD_TEXT
+                grid.dropped = self.session.dropped
         super().refresh_views()
 
     def reset(self) -> None:

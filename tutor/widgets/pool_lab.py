@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from textual import on
 
+from tutor.labs.explain import shape_text
 from tutor.labs.session import Address, Explained
 from tutor.numbers import format_number
 from tutor.widgets.flow import Flow
@@ -22,6 +23,7 @@ SETTINGS = (
     ("padding", "padding", (0, 1, 2), None),
     ("ceil_mode", "ceil_mode", (False, True), None),
 )
+SIZES = (("height", "H", tuple(range(1, 9)), None), ("width", "W", tuple(range(1, 9)), None))  # an input typed in
 
 
 class PoolLabView(LabView):
@@ -42,8 +44,9 @@ step the window, **Space** plays, **r** restores the lesson's values.
     def parts(self):
         s = self.session
         if "settings" in self.show:
-            yield Flow(*(Stepper(label, choices, getattr(s.pool, name), names=names, id=f"set-{name}")
-                         for name, label, choices, names in SETTINGS), classes="lab-row settings")
+            values = s.settings()
+            yield Flow(*(Stepper(label, choices, values[name], names=names, id=f"set-{name}")
+                         for name, label, choices, names in self._settings()), classes="lab-row settings")
         if self.spec.source is not None:
             yield Plain(id="chain", classes="lab-heading")
         if "input" in self.show:
@@ -58,6 +61,11 @@ step the window, **Space** plays, **r** restores the lesson's values.
             yield Plain("Where the gradient flows: x.grad after pool(x).sum().backward()", classes="lab-heading")
             yield self._row("g", "grad")
 
+    def _settings(self):
+        """The layer's settings, and the input's size when the input is the lab's own (not a
+        convolution's output)."""
+        return SETTINGS + SIZES if self.session.editable else SETTINGS
+
     def _row(self, tensor: str, label: str, editable: bool = False, id: str | None = None) -> Flow:
         addresses = [Address(tensor, (c,)) for c in self.session.channels]
         return Flow(*(TensorGrid(self.session.slice(a), editable=editable, label=f"{label} {a.index[0]}",
@@ -68,7 +76,7 @@ step the window, **Space** plays, **r** restores the lesson's values.
 
     # --- changes ------------------------------------------------------------------------------
     @on(Stepper.Changed)
-    def _setting_changed(self, event: Stepper.Changed) -> None:
+    async def _setting_changed(self, event: Stepper.Changed) -> None:
         from tutor.engine.layers import LayerError
 
         event.stop()
@@ -79,8 +87,22 @@ step the window, **Space** plays, **r** restores the lesson's values.
             event.stepper.value = event.previous
             return
         self.clamp_step()
+        if event.stepper.id in ("set-height", "set-width"):
+            await self._rebuild_grids()
         self.refresh_views()
-        self.say(f"pool = {self.session.pool.call()}; recomputed by torch.")
+        self.say(f"pool = {self.session.pool.call()} on x of shape {shape_text(self.session.x.shape)}; "
+                 "recomputed by torch.")
+
+    async def _rebuild_grids(self) -> None:
+        """A new input size: new grids for every slice (their shapes changed)."""
+        for flow in self.query(".lab-row").results(Flow):
+            grids = list(flow.query_children(TensorGrid))
+            if grids:
+                await flow.remove_children()
+                await flow.mount_all(TensorGrid(self.session.slice(g.address), editable=g.editable,
+                                                label=str(g.border_title), address=g.address) for g in grids)
+        self.find_grids()
+        self.call_after_refresh(self.fit)
 
     @on(TensorGrid.CellEdited)
     def _cell_edited(self, event: TensorGrid.CellEdited) -> None:
@@ -97,11 +119,18 @@ step the window, **Space** plays, **r** restores the lesson's values.
         self.say(f"{where}; recomputed by torch.")
 
     def reset(self) -> None:
+        self.run_worker(self._restore, group="restore", exclusive=True)
+
+    async def _restore(self) -> None:
+        resized = self.session.x.shape != self.session.reset_shape
         self.session.reset()
-        for name, *_ in SETTINGS:
+        values = self.session.settings()
+        for name, *_ in self._settings():
             for stepper in self.query(f"#set-{name}").results(Stepper):
-                stepper.value = getattr(self.session.pool, name)
+                stepper.value = values[name]
         self.clamp_step()
+        if resized:
+            await self._rebuild_grids()
         self.refresh_views()
         self.say("The lesson's input and settings are back.")
 
@@ -109,6 +138,7 @@ step the window, **Space** plays, **r** restores the lesson's values.
         for address in self.session.addresses():
             if address.tensor == "x" and (grid := self.grids.get(address)) is not None:
                 grid.pad, grid.pad_text = self.session.pool.padding, self.session.pad_text
+                grid.dropped = self.session.dropped
         for selector, text in (("#input-heading", self.session.input_heading),
                                ("#output-heading", self.session.output_heading), ("#chain", self.session.chain)):
             for heading in self.query(selector).results(Plain):

@@ -111,6 +111,7 @@ class TensorGrid(Widget, can_focus=True):
     marked: reactive[frozenset[tuple[int, int]]] = reactive(frozenset(), repaint=False)
     dropped: reactive[frozenset[tuple[int, int]]] = reactive(frozenset(), repaint=False)  # no window reaches
     pad: reactive[int] = reactive(0, layout=True)  # rings of padding cells drawn around the values
+    pad_after: reactive[int | None] = reactive(None, layout=True)  # below and right, if not ``pad``: 'same', even k
     pad_text: reactive[str] = reactive("0", layout=True)
     cursor: reactive[tuple[int, int]] = reactive((0, 0), repaint=False)
     editing: reactive[str | None] = reactive(None, repaint=False)
@@ -204,13 +205,18 @@ class TensorGrid(Widget, can_focus=True):
     def _natural_width(self) -> int:
         if self.compact:
             return 2  # two shade characters
-        text = max(self._number_width, len(self.pad_text) if self.pad else 0)
+        text = max(self._number_width, len(self.pad_text) if self.pad or self.after else 0)
         return max(text, 3) + 2  # a space (or bracket) either side
+
+    @property
+    def after(self) -> int:
+        """Rings of padding below and to the right (torch pads the odd one there for 'same')."""
+        return self.pad if self.pad_after is None else self.pad_after
 
     @property
     def full_size(self) -> tuple[int, int]:
         """(rows, cols) of cells, padding included."""
-        return self.rows + 2 * self.pad, self.cols + 2 * self.pad
+        return self.rows + self.pad + self.after, self.cols + self.pad + self.after
 
     @property
     def view_size(self) -> tuple[int, int]:
@@ -232,8 +238,8 @@ class TensorGrid(Widget, can_focus=True):
 
     def validate_view(self, view: tuple[int, int]) -> tuple[int, int]:
         rows, cols = self.view_size
-        return (min(max(view[0], 0), self.rows + 2 * self.pad - rows),
-                min(max(view[1], 0), self.cols + 2 * self.pad - cols))
+        return (min(max(view[0], 0), self.rows + self.pad + self.after - rows),
+                min(max(view[1], 0), self.cols + self.pad + self.after - cols))
 
     def follow(self, cells) -> None:
         """Move the view, if need be, so that ``cells`` (row, col) are in it: by a page, with the
@@ -252,15 +258,15 @@ class TensorGrid(Widget, can_focus=True):
 
     def watch_view(self) -> None:
         rows, cols = self.view_size
-        if (rows, cols) == (self.rows + 2 * self.pad, self.cols + 2 * self.pad):
+        if (rows, cols) == (self.rows + self.pad + self.after, self.cols + self.pad + self.after):
             if not self.compact:  # a heat map's subtitle is its cursor's value
                 self.border_subtitle = ""
             return
         top, left = self.view[0] - self.pad, self.view[1] - self.pad
         parts = []  # only the sides cut, so that it fits under a narrow grid
-        if rows < self.rows + 2 * self.pad:
+        if rows < self.rows + self.pad + self.after:
             parts.append(f"rows {max(top, 0)}-{min(top + rows, self.rows) - 1} of {self.rows}")
-        if cols < self.cols + 2 * self.pad:
+        if cols < self.cols + self.pad + self.after:
             parts.append(f"cols {max(left, 0)}-{min(left + cols, self.cols) - 1} of {self.cols}")
         self.border_subtitle = plain(", ".join(parts), multiline=False)
 
@@ -292,6 +298,9 @@ class TensorGrid(Widget, can_focus=True):
         self._show_cursor_value()
 
     def watch_pad(self) -> None:
+        self._fit_view()
+
+    def watch_pad_after(self) -> None:
         self._fit_view()
 
     def validate_limit(self, limit: tuple[int, int]) -> tuple[int, int]:

@@ -24,6 +24,7 @@ RATES = (0.01, 0.03, 0.1, 0.3, 1.0)
 STEPS_PER_FRAME = 5
 FRAME_SECONDS = 1 / 20
 MAX_STEPS = 5000
+CHART_STEPS = 200  # the loss chart shows the last 200 steps
 
 
 class TrainingLabView(LabView):
@@ -36,7 +37,8 @@ and press **← / →** to change them (a new init starts again; a new rate appl
 """
 
     DEFAULT_CSS = """
-    TrainingLabView #loss { height: 3; margin: 0 0 1 0; }
+    TrainingLabView #loss { height: 3; }
+    TrainingLabView #loss-scale { color: $text-muted; margin: 0 0 1 0; }
     TrainingLabView #train-status { margin-top: 1; text-style: bold; }
     """
 
@@ -67,6 +69,7 @@ and press **← / →** to change them (a new init starts again; a new rate appl
                    Stepper("lr", RATES, s.lr, id="set-lr"), classes="lab-row settings")
         yield Plain(id="train-status")
         yield Sparkline([], id="loss")
+        yield Plain(id="loss-scale")
         yield Plain("Hidden kernels: hidden.weight[:, 0]", classes="lab-heading")
         yield self._row("w", "kernel")
         yield Plain("Their gradients in the last step: hidden.weight.grad[:, 0]", classes="lab-heading")
@@ -117,6 +120,15 @@ and press **← / →** to change them (a new init starts again; a new rate appl
             self.playing = False
             self.say(f"Stopped after {MAX_STEPS} steps: r starts again.")
 
+    def _warn(self, diverging: bool) -> None:
+        """Say so when the loss grows, once; and take it back when it no longer does."""
+        if diverging != getattr(self, "_warned", False):
+            self._warned = diverging
+            losses = self.session.snapshot.losses
+            self.say(f"The loss is growing ({format_number(losses[0])} at the start, {format_number(losses[-1])} "
+                     f"now): lr {self.session.lr} is too large, each step overshoots. Lower lr, or r to start again."
+                     if diverging else "The loss is below where it started again.", error=diverging)
+
     def reset(self) -> None:
         self.playing = False
         self.session.restart()
@@ -141,7 +153,9 @@ and press **← / →** to change them (a new init starts again; a new rate appl
     def _show(self, snap) -> None:
         self.session.snapshot = snap
         self.update_grids(a for a in self.grids if a.tensor != "target")
-        self.query_one("#loss", Sparkline).data = list(snap.losses[-200:])
+        self.query_one("#loss", Sparkline).data = list(snap.losses[-CHART_STEPS:])
+        self.query_one("#loss-scale", Plain).update(self.session.loss_scale(CHART_STEPS))
+        self._warn(self.session.diverging)
         loss = format_number(snap.losses[-1]) if snap.losses else "–"
         same = "yes" if snap.gradients_identical else "no"
         self.query_one("#train-status", Plain).update(
