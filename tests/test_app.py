@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from conftest import goto_page, settle
+from conftest import goto_page, settle, tab_to
 
 from tutor import __version__
 from tutor.cli import main
@@ -74,6 +74,21 @@ async def test_help_lists_the_keys_of_the_current_screen(make_app):
         await pilot.press("tab", "tab")  # on a grid, help also explains editing
         await pilot.press("question_mark")
         assert "commit" in app.screen.details and "Convolution lab" in app.screen.details
+        assert text.count("Every key of this screen") == 1 and "? / F1 Every key of this screen" in text
+
+
+async def test_f1_in_an_answer_box_opens_the_help(make_app):
+    """In an answer box "?" is typed (the box takes every character); F1 opens the help there, and
+    the exercise's help says so."""
+    app = make_app("convolution")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, 1)
+        await tab_to(app, pilot, "answer")
+        await pilot.press("1", "f1")
+        await settle(app, pilot)
+        assert type(app.screen).__name__ == "HelpScreen" and "**F1** opens\nthis help" in app.screen.details
+        await pilot.press("escape")
+        assert app.focused.id == "answer" and app.focused.value == "1"
 
 
 async def test_q_quits(make_app):

@@ -16,9 +16,9 @@ LESSONS, _ = load_folder(bundled_folder())
 EXERCISES = [(lesson.id, i, ex) for lesson in LESSONS for i, page in enumerate(lesson.pages) for ex in page.exercises]
 
 
-def typed(value, exercise) -> str:
-    """A wrong answer written as a learner would type it."""
-    if exercise.answer.kind == "choice":
+def typed(value, exercise=None) -> str:
+    """A wrong answer written as a learner would type it (a choice: its letter)."""
+    if exercise is not None and exercise.answer.kind == "choice":
         return next(choice.key for choice in exercise.choices if choice.value == value)
     if isinstance(value, tuple):
         return "[" + ", ".join(map(str, value)) + "]"
@@ -189,3 +189,26 @@ def test_the_first_values_solution_slices_the_window_as_the_notebook_does():
     session = ConvSession(lesson.labs["notebook"])
     a, weight = torch.from_numpy(session.x), torch.from_numpy(session.weight)
     assert (a[0, :, 0:2, 0:2] * weight[0]).sum().item() == pytest.approx(answer.value, abs=1e-5)
+
+
+@pytest.mark.parametrize("seed", range(0, 300, 3))
+def test_every_drill_question_names_each_of_its_mistakes(seed):
+    """Random layers torch accepts: each mistake's wrong answer is refused with its own message,
+    and the right answer (torch's, computed here) is none of them."""
+    import random
+
+    import torch
+
+    from conftest import torch_conv
+
+    from tutor.labs.drill import question
+
+    asked = question(random.Random(seed))
+    module = torch_conv(asked.layer)
+    right = (tuple(module(torch.zeros(asked.input_shape)).shape) if asked.expected.kind == "shape"
+             else sum(p.numel() for p in module.parameters()))
+    assert asked.expected.value == right
+    for mistake in asked.expected.mistakes:
+        assert mistake.wrong != right
+        verdict = check(asked.expected, typed(mistake.wrong))
+        assert not verdict.correct and verdict.mistake == mistake.name, (asked.prompt, mistake)

@@ -163,3 +163,20 @@ async def test_the_input_resizes_so_the_5x5_questions_can_be_tried(make_app):
         await settle(app, pilot)
         assert shown(app, "x-0").tolist() == X[0, 0].tolist()
         assert app.screen.query_one("#set-height", Stepper).value == 4
+
+
+async def test_a_cropped_grid_says_where_it_is_cut_in_words_that_fit_it(make_app):
+    """At 80 columns the three pooled maps share a line, cropped to two columns: the subtitle
+    under each says which rows and columns it shows, shortened rather than cut off."""
+    from tutor.widgets.tensor_grid import TensorGrid
+
+    app = make_app("pooling")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await goto_page(app, pilot, POOLED_PAGE)
+        await pilot.press("n")
+        await settle(app, pilot)
+        cropped = [g for g in app.screen.query(TensorGrid) if g.border_subtitle]
+        assert cropped
+        for grid in cropped:
+            assert len(grid.border_subtitle) + 6 <= grid.outer_width, grid.border_subtitle
+        assert not any("…" in line for line in screen_text(app) if "╰" in line)

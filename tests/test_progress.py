@@ -70,12 +70,15 @@ async def test_a_finished_lesson_is_marked(make_app, tutor_home):
     record.pages_seen = set(range(7))
     for exercise_id in ("classic-value", "ceil-false", "ceil-true", "after-conv-shape", "big-shape", "pool-parameters"):
         record.exercise(exercise_id).solved = True
+    record.exercise("big-shape").revealed = True  # solved after the reveal: finished, and it says so
+    progress.lesson("convolution").exercise("output-shape").revealed = True
     ProgressStore(tutor_home).save(progress)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         prompts = [str(app.screen.query_one("#lessons").get_option_at_index(i).prompt) for i in range(2)]
-        assert "✓ finished" in prompts[1] and "✓ finished" not in prompts[0]
+        assert "✓ finished (1 revealed)" in prompts[1] and "✓ finished" not in prompts[0]
+        assert "0 of 3 exercises solved · 1 revealed · 0 of 6 pages seen" in prompts[0]
 
 
 @pytest.mark.parametrize("content", [

@@ -175,3 +175,13 @@ async def test_a_diverging_loss_is_called_out_and_the_chart_has_a_scale(make_app
         await pilot.press("r")
         await settle(app, pilot)
         assert "growing" not in text(app, "#lab-status")
+
+
+async def test_the_help_says_what_space_does_in_the_training_lab(make_app):
+    app = make_app("symmetry")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, 3)
+        await pilot.press("f1")
+        await settle(app, pilot)
+        rows = dict(app.screen.rows)
+        assert rows["space"] == "Run or pause training" and "output cells" not in "\n".join(rows.values())

@@ -39,7 +39,7 @@ class TutorApp(App[None]):
 
     BINDINGS = [
         Binding("question_mark", "help", "Help", tooltip="Every key of this screen", key_display="?"),
-        Binding("f1", "help", "Help", show=False, priority=True),
+        Binding("f1", "help", "Help", show=False, priority=True, key_display="F1"),
         Binding("q", "quit", "Quit", tooltip="Quit cnn-tutor"),
     ]
 

@@ -317,15 +317,18 @@ class Completion:
     exercises: int
     pages_seen: int
     pages: int
+    revealed: int = 0  # exercises whose worked solution was revealed (solved afterwards or not)
 
     @property
     def finished(self) -> bool:
         return self.solved == self.exercises and self.pages_seen >= self.pages
 
     def describe(self) -> str:
+        revealed = f"{self.revealed} revealed" if self.revealed else ""
         if self.finished:
-            return "✓ finished"
+            return f"✓ finished ({revealed})" if revealed else "✓ finished"
         parts = [f"{self.solved} of {_counted(self.exercises, 'exercise')} solved"] if self.exercises else []
+        parts += [revealed] if revealed else []
         parts.append(f"{self.pages_seen} of {_counted(self.pages, 'page')} seen")
         return " · ".join(parts)
 
@@ -340,4 +343,5 @@ def completion(lesson, record: LessonRecord | None) -> Completion:
     ids = [exercise.id for page in lesson.pages for exercise in page.exercises]
     solved = sum(1 for i in ids if i in record.exercises and record.exercises[i].solved)
     seen = len({page for page in record.pages_seen if page < len(lesson.pages)})
-    return Completion(solved, len(ids), seen, len(lesson.pages))
+    revealed = sum(1 for i in ids if i in record.exercises and record.exercises[i].revealed)
+    return Completion(solved, len(ids), seen, len(lesson.pages), revealed)

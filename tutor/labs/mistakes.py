@@ -111,7 +111,7 @@ def shape_mistakes(spec: LayerSpec, shape: tuple[int, ...], out: tuple[int, ...]
                                 f"That is the size without dilation. With dilation={spec.dilation} the "
                                 f"{spec.kernel_size}×{spec.kernel_size} kernel's taps are {spec.dilation} cells "
                                 f"apart: the window spans {span} cells, d×(k - 1) + 1. Height: {height}."))
-    return kept(tuple(out), mistakes)
+    return kept(tuple(out), [m for m in mistakes if min(m.wrong) >= 0])  # a side below 0 is no answer
 
 
 # --- parameter counts --------------------------------------------------------------------------

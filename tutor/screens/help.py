@@ -23,11 +23,12 @@ def key_rows(screen: Screen) -> list[tuple[str, str]]:
     """(keys, what they do) for the active bindings of ``screen``: one row per action, the
     tutor's own first, then the framework's a learner may use (moving the focus, scrolling)."""
     actions: dict[str, list[tuple[bool, str, str, bool]]] = {}
+    describe = getattr(screen, "describe_binding", lambda binding: None)  # a key's meaning here, if it varies
     for active in screen.active_bindings.values():
         binding = active.binding
-        description = binding.tooltip or binding.description
+        description = describe(binding) or binding.tooltip or binding.description
         if description and binding.action not in HIDDEN_ACTIONS:
-            actions.setdefault(binding.action, []).append(
+            actions.setdefault(binding.action.removeprefix("app."), []).append(
                 (_tutors(active.node, binding), screen.app.get_key_display(binding), description, active.enabled))
     rows = []
     for bindings in actions.values():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from textual import events, on
+from textual import actions, events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
@@ -117,6 +117,14 @@ class LessonScreen(Screen):
     def action_lab(self, name: str, *args) -> None:
         """Forward a key to the page's lab, wherever the focus is on the page."""
         getattr(self.query_one(LabView), f"action_{name}")(*args)
+
+    def describe_binding(self, binding: Binding) -> str | None:
+        """What a lab key does on this page, where the lab says (Space trains in the training lab)."""
+        _, action, parameters = actions.parse(binding.action)
+        labs = self.query(LabView)
+        if action != "lab" or not labs:
+            return None
+        return labs.first().KEY_HELP.get(str(parameters[0]))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action != "lab":

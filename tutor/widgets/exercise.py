@@ -42,7 +42,8 @@ class ExerciseCard(Vertical):
 ### Exercise
 Type your answer and press **Enter**. **Ctrl+T** shows the next hint, **Ctrl+R** reveals the
 worked solution. Shapes may be written `[1, 3, 3, 3]`, `(1,3,3,3)`, `1x3x3x3` or
-`torch.Size([1, 3, 3, 3])`.
+`torch.Size([1, 3, 3, 3])`. In the answer box **?** is typed like any character: **F1** opens
+this help from there.
 """
 
     BINDINGS = [

@@ -79,6 +79,7 @@ class LabView(Vertical):
     """
 
     PLAY_SECONDS = 0.8
+    KEY_HELP: dict[str, str] = {}  # what a lesson key does in this lab, where it differs (see the help)
 
     step: var[Cell] = var((0, 0, 0))
     playing: reactive[bool] = reactive(False)

@@ -263,12 +263,15 @@ class TensorGrid(Widget, can_focus=True):
                 self.border_subtitle = ""
             return
         top, left = self.view[0] - self.pad, self.view[1] - self.pad
-        parts = []  # only the sides cut, so that it fits under a narrow grid
+        cut = []  # only the sides cut, so that it fits under a narrow grid
         if rows < self.rows + self.pad + self.after:
-            parts.append(f"rows {max(top, 0)}-{min(top + rows, self.rows) - 1} of {self.rows}")
+            cut.append(("rows", max(top, 0), min(top + rows, self.rows) - 1, self.rows))
         if cols < self.cols + self.pad + self.after:
-            parts.append(f"cols {max(left, 0)}-{min(left + cols, self.cols) - 1} of {self.cols}")
-        self.border_subtitle = plain(", ".join(parts), multiline=False)
+            cut.append(("cols", max(left, 0), min(left + cols, self.cols) - 1, self.cols))
+        long = ", ".join(f"{side} {first}-{last} of {n}" for side, first, last, n in cut)
+        short = " ".join(f"{side[0]}{first}-{last}/{n}" for side, first, last, n in cut)  # r0-1/5 c0-1/3
+        fits = len(long) + 6 <= self.outer_width  # corners, rules and spaces take 6
+        self.border_subtitle = plain(long if fits else short, multiline=False)
 
     def release_width(self) -> None:
         """Let the next values narrow the cells: after a reset, not while the learner edits."""

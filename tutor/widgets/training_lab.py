@@ -36,6 +36,8 @@ class TrainingLabView(LabView):
 and press **← / →** to change them (a new init starts again; a new rate applies at once).
 """
 
+    KEY_HELP = {"play": "Run or pause training", "reset": "Start training again from the chosen weights"}
+
     DEFAULT_CSS = """
     TrainingLabView #loss { height: 3; }
     TrainingLabView #loss-scale { color: $text-muted; margin: 0 0 1 0; }
