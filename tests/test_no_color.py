@@ -53,6 +53,8 @@ async def test_exercise_states_read_from_the_card_title(make_app):
     app = make_app("convolution")
     async with app.run_test(size=(120, 40)) as pilot:
         await goto_page(app, pilot, 2)
+        await pilot.press("end")  # the question is below the page's text and lab
+        await settle(app, pilot)
         assert "Exercise" in screen(app) and "not yet" not in screen(app)
         await answer(app, pilot, "-3.9")
         assert "Exercise: not yet" in screen(app) and "✗" in screen(app)

@@ -174,9 +174,9 @@ async def test_settings_show_and_step_from_the_lessons_real_values(tmp_path, mak
     folder.mkdir()
     arithmetic = (bundled_folder() / "arithmetic.toml").read_text()
     arithmetic = arithmetic.replace('input = { shape = [1, 1, 5, 5], fill = "arange" }\n'
-                                    'layer = { in_channels = 1, out_channels = 1, kernel_size = 3, stride = 2, padding = 1 }',
+                                    'layer = { in_channels = 1, out_channels = 1, kernel_size = 3, stride = 2, padding = 1, bias = false }',
                                     'input = { shape = [1, 1, 16, 16], fill = "arange" }\n'
-                                    'layer = { in_channels = 1, out_channels = 1, kernel_size = 7, stride = 2, padding = 1 }')
+                                    'layer = { in_channels = 1, out_channels = 1, kernel_size = 7, stride = 2, padding = 1, bias = false }')
     symmetry = (bundled_folder() / "symmetry.toml").read_text().replace("lr = 0.1", "lr = 0.05")
     write(folder, arithmetic, "arithmetic.toml")
     write(folder, symmetry, "symmetry.toml")

@@ -38,6 +38,8 @@ def _line_of(grid: TensorGrid) -> list[TensorGrid]:
     if not isinstance(flow, Flow):
         return [grid]
     children = [child for child in flow.children if child.display]
+    if grid not in children:
+        return [grid]
     columns = max(flow.styles.grid_size_columns or 1, 1)
     start = children.index(grid) // columns * columns
     return [child for child in children[start:start + columns] if isinstance(child, TensorGrid)]
