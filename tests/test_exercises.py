@@ -222,19 +222,39 @@ async def test_tab_from_a_lab_page_goes_to_the_answer_box_first(make_app):
         assert app.screen.page_index == 1 and app.focused.value == "n]"
 
 
+async def paste_and_enter(app, pilot, text: str) -> None:
+    """Keys all sent at once, as a paste or a fast typist sends them, then Enter."""
+    from textual import events
+
+    names = {"[": "left_square_bracket", "]": "right_square_bracket", ",": "comma"}
+    for character in text:
+        app.post_message(events.Key(character if character.isalnum() else names[character], character))
+    await settle(app, pilot)
+    await pilot.press("enter")
+    await settle(app, pilot)
+
+
 async def test_an_answer_typed_in_one_burst_arrives_whole(make_app):
     """Pasted, or typed faster than the screen: the keys after the first were already on their
     way to the page when the first moved the focus to the box; they follow it there."""
-    from textual import events
-
     app = make_app("convolution")
     async with app.run_test(size=(80, 24)) as pilot:
         await goto_page(app, pilot, 1)
-        for character in "[1,3,3,3]":
-            app.post_message(events.Key(character if character.isalnum() else {
-                "[": "left_square_bracket", "]": "right_square_bracket", ",": "comma"}[character], character))
-        await settle(app, pilot)
-        await pilot.press("enter")
-        await settle(app, pilot)
+        await paste_and_enter(app, pilot, "[1,3,3,3]")
         assert app.screen.page_index == 1 and app.focused.value == "[1,3,3,3]"
         assert app.screen.query_one("#exercise-output-shape").solved
+
+
+async def test_a_burst_typed_on_a_focused_grid_goes_whole_to_the_box(make_app):
+    """A learner found digits of a pasted answer taken by the input grid (it had the focus): after
+    the ``[`` moved the focus, the grid passes them on; the grid is unchanged."""
+    app = make_app("pooling")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await goto_page(app, pilot, 2)  # the settings page: an editable input and two questions
+        await tab_to(app, pilot, "x-0")
+        before = app.screen.query_one("#x-0").values
+        await paste_and_enter(app, pilot, "[1,1,2,2]")
+        assert app.focused.id == "answer" and app.focused.value == "[1,1,2,2]"
+        assert app.screen.query_one("#exercise-ceil-false").solved
+        grid = app.screen.query_one("#x-0")
+        assert grid.editing is None and grid.values == before

@@ -8,6 +8,7 @@ from conftest import goto_page, screen_text, settle, tab_to
 from tutor.course.loader import bundled_folder, load_folder
 from tutor.course.model import ConvLabSpec, PoolLabSpec
 from tutor.widgets.lab import LabView
+from tutor.widgets.tensor_grid import TensorGrid
 
 LESSONS, _ = load_folder(bundled_folder())
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
@@ -39,6 +40,11 @@ def assert_the_step_is_on_screen(app, lab: LabView) -> None:
     page, steps = app.screen.query_one("#page"), app.screen.query_one("#steps")
     assert page.scrollable_content_region.contains_region(steps.region.intersection(steps.region)), "\n".join(screen)
     assert steps.region.bottom <= page.scrollable_content_region.bottom, "the arithmetic's end is below the fold"
+    # and the box is as tall as its text wraps (word wrap takes more rows than characters / width)
+    for grid in app.screen.query(TensorGrid):  # where a grid is cropped, its border says so in full
+        assert len(grid.border_subtitle or "") + 6 <= grid.outer_width, grid.border_subtitle
+    wrapped = steps.render().wrap(steps.content_size.width)
+    assert len(wrapped) <= steps.content_size.height, ("the arithmetic's last line is cut", "\n".join(screen))
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -93,3 +99,11 @@ async def test_every_step_of_a_preset_whose_sum_wraps_stays_on_screen(make_app):
             await pilot.press("n")
             await settle(app, pilot)
             assert_the_step_is_on_screen(app, lab)
+        await pilot.press("left")  # to the preset before and back: the box starts from one line again
+        await settle(app, pilot)
+        await pilot.press("right")
+        await settle(app, pilot)
+        await pilot.press("n", "n")  # keys faster than frames (a learner found the last line cut)
+        await settle(app, pilot)
+        await pilot.pause(0.3)  # and after the lab has fitted itself again
+        assert_the_step_is_on_screen(app, lab)

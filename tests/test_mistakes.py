@@ -198,7 +198,6 @@ def test_every_drill_question_names_each_of_its_mistakes(seed):
     import random
 
     import torch
-
     from conftest import torch_conv
 
     from tutor.labs.drill import question
@@ -212,3 +211,26 @@ def test_every_drill_question_names_each_of_its_mistakes(seed):
         assert mistake.wrong != right
         verdict = check(asked.expected, typed(mistake.wrong))
         assert not verdict.correct and verdict.mistake == mistake.name, (asked.prompt, mistake)
+
+
+async def test_hint_and_reveal_work_from_anywhere_on_the_page(make_app):
+    """A learner arriving on the page (the focus on the page, not in the box) presses Ctrl+T: the
+    question's next hint shows; Ctrl+R reveals its solution."""
+    app = make_app("convolution")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, 2)
+        card = app.screen.query_one("ExerciseCard")
+        assert app.focused is not card.query_one("#answer")
+        await pilot.press("ctrl+t")
+        await settle(app, pilot)
+        assert card.hints_shown == 1 and str(card.query_one("#hints").render()).startswith("Hint 1:")
+        await pilot.press("ctrl+r")
+        await settle(app, pilot)
+        assert card.status == "revealed" and "Worked solution" in str(card.query_one("#solution").render())
+
+
+def test_a_rounded_value_is_called_close():
+    answer, _ = exercise_expected("convolution", "first-value")
+    verdict = check(answer, "-10.2")
+    assert verdict.mistake == "rounded too early" and "close" in verdict.message
+    assert check(answer, "-9").mistake is None

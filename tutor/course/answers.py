@@ -120,6 +120,9 @@ def check(expected: Expected, text: str, choices=()) -> Verdict:
     if expected.kind == "shape" and len(answer) != len(expected.value):
         return Verdict(False, f"The answer has {len(expected.value)} axes, [batch, channels, height, width]; "
                        f"yours has {len(answer)}.", "axes")
+    if expected.kind == "number" and abs(answer - float(expected.value)) <= 0.06 + 0.01 * abs(float(expected.value)):
+        return Verdict(False, f"{shown_answer} is close, but not within two decimals: keep every digit of the "
+                       "products and sums, and round only the result.", "rounded too early")
     return Verdict(False, f"{shown_answer} is not it.")
 
 

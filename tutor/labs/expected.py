@@ -125,7 +125,8 @@ def _parameter_count(spec: LayerSpec) -> Expected:
     shapes = layers.parameter_shapes(spec)
     total = sum(prod(shape) for shape in shapes.values())
     if isinstance(spec, PoolSpec):
-        solution = (f"{spec.call()} has no weight and no bias: it only compares or averages the numbers "
+        does = "compares" if spec.kind == "max" else "averages"
+        solution = (f"{spec.call()} has no weight and no bias: it only {does} the numbers "
                     f"in each window. sum(p.numel() for p in layer.parameters()) = {total}.")
         return Expected("integer", total, solution, parameter_mistakes(spec, total))
     weight = shapes["weight"]

@@ -48,10 +48,16 @@ def _sides(spec: LayerSpec, shape: tuple[int, ...], **change) -> tuple[int, int]
     return _side(spec, shape[2], **change), _side(spec, shape[3], **change)
 
 
+def _unsolved(formula: str) -> str:
+    """A side's formula filled in, its result left to the learner: ``4 - 2 + 1 = ?``."""
+    worked = formula.split("  (")[0].split(", minus")[0].split(" (the positions")[0]
+    return worked.rsplit(" = ", 1)[0] + " = ?"
+
+
 def shape_mistakes(spec: LayerSpec, shape: tuple[int, ...], out: tuple[int, ...]) -> tuple[Mistake, ...]:
     n, c, h, w = shape
     _, o, ho, wo = out
-    height, _ = side_formula(spec, h)
+    height = _unsolved(side_formula(spec, h)[0])
     conv = isinstance(spec, ConvSpec)
     stride = spec.stride if conv else spec.step
     (before, after) = spec.pads if conv else (spec.padding, spec.padding)
@@ -70,7 +76,7 @@ def shape_mistakes(spec: LayerSpec, shape: tuple[int, ...], out: tuple[int, ...]
     if (h, w) != (ho, wo):  # else the input's shape is the channels-unchanged mistake
         mistakes.append(Mistake("input shape given", tuple(shape),
                                 f"{shape_text(shape)} is the input's shape. {new_channels} sides follow the "
-                                f"formula: height {height}."))
+                                f"formula: height {height}"))
     if stride > 1 and (before or after):
         same = ("padding that keeps the size at stride 1 does not at stride "
                 f"{stride}: the window moves {stride} cells at a time")
@@ -78,7 +84,7 @@ def shape_mistakes(spec: LayerSpec, shape: tuple[int, ...], out: tuple[int, ...]
         same = f"a window can start only where it fits inside the {'padded ' if before or after else ''}input"
     if conv:  # a pooling layer keeps the channels: its sides unchanged are the input's shape
         mistakes.append(Mistake("sides unchanged", with_sides((h, w)),
-                                f"The channels are right, but the sides do not stay {h}×{w}: {same}. Height: {height}."))
+                                f"The channels are right, but the sides do not stay {h}×{w}: {same}. Height: {height}"))
     mistakes += [
         Mistake("batch dropped", (o, ho, wo),
                 "Close, but PyTorch keeps the batch axis: four numbers, [batch, channels, height, width]."),
@@ -86,7 +92,7 @@ def shape_mistakes(spec: LayerSpec, shape: tuple[int, ...], out: tuple[int, ...]
                 "Those are the right numbers in the wrong order: PyTorch puts channels before height "
                 "and width, [batch, channels, height, width]."),
         Mistake("+1 forgotten", with_sides(_sides(spec, shape, plus_one=0)),
-                f"Each side is one short: the formula ends in + 1, for the window at position 0. Height: {height}."),
+                f"Each side is one short: the formula ends in + 1, for the window at position 0. Height: {height}"),
     ]
     ceil_mode = not conv and spec.ceil_mode
     mistakes.append(Mistake("floor and ceil swapped", with_sides(_sides(spec, shape, rounding=floor if ceil_mode else ceil)),
@@ -97,20 +103,20 @@ def shape_mistakes(spec: LayerSpec, shape: tuple[int, ...], out: tuple[int, ...]
         default = "" if conv or spec.stride is not None else f" (a pooling layer's stride defaults to kernel_size = {stride})"
         mistakes.append(Mistake("stride ignored", with_sides(_sides(spec, shape, stride=1)),
                                 f"That is the size at stride 1. With stride {stride}{default} the window moves "
-                                f"{stride} cells at a time: divide by the stride, then + 1. Height: {height}."))
+                                f"{stride} cells at a time: divide by the stride, then + 1. Height: {height}"))
     if before or after:
         mistakes.append(Mistake("padding ignored", with_sides(_sides(spec, shape, pads=(0, 0))),
                                 f"That leaves out the padding: {before} cell(s) are added before and {after} after "
-                                f"each side. Height: {height}."))
+                                f"each side. Height: {height}"))
         mistakes.append(Mistake("padding on one side", with_sides(_sides(spec, shape, pads=(before, 0))),
                                 f"Padding goes on both sides of the input: {before} before and {after} after, "
-                                f"so the side grows by {before + after}. Height: {height}."))
+                                f"so the side grows by {before + after}. Height: {height}"))
     if conv and spec.dilation > 1:
         span = spec.dilation * (spec.kernel_size - 1) + 1
         mistakes.append(Mistake("dilation ignored", with_sides(_sides(spec, shape, dilation=1)),
                                 f"That is the size without dilation. With dilation={spec.dilation} the "
                                 f"{spec.kernel_size}×{spec.kernel_size} kernel's taps are {spec.dilation} cells "
-                                f"apart: the window spans {span} cells, d×(k - 1) + 1. Height: {height}."))
+                                f"apart: the window spans {span} cells, d×(k - 1) + 1. Height: {height}"))
     return kept(tuple(out), [m for m in mistakes if min(m.wrong) >= 0])  # a side below 0 is no answer
 
 

@@ -57,6 +57,8 @@ class LessonScreen(Screen):
         Binding("s", "lab('train_step')", "Train a step", tooltip="One step of SGD"),
         Binding("c", "lab('show_code')", "Code", tooltip="The PyTorch code that rebuilds this lab"),
         Binding("tab", "tab_in", "Focus next", show=False),
+        Binding("ctrl+t", "exercise('hint')", "Hint", tooltip="The next hint of the page's question"),
+        Binding("ctrl+r", "exercise('reveal')", "Reveal", tooltip="The worked solution of the page's question"),
     ]
 
     # Below 30 rows the header goes: the page bar names the lesson's page, and the lab needs the row.
@@ -118,6 +120,15 @@ class LessonScreen(Screen):
         """Forward a key to the page's lab, wherever the focus is on the page."""
         getattr(self.query_one(LabView), f"action_{name}")(*args)
 
+    def action_exercise(self, name: str) -> None:
+        """Ctrl+T / Ctrl+R from anywhere on the page: for the question the focus is in, else the
+        first one not yet done."""
+        cards = list(self.query(ExerciseCard))
+        focused = next((card for card in cards if self.focused in card.query("*")), None)
+        card = focused or next((card for card in cards if card.status in ("unanswered", "wrong")), cards[0])
+        getattr(card, f"action_{name}")()
+        card.scroll_visible()
+
     def describe_binding(self, binding: Binding) -> str | None:
         """What a lab key does on this page, where the lab says (Space trains in the training lab)."""
         _, action, parameters = actions.parse(binding.action)
@@ -127,6 +138,8 @@ class LessonScreen(Screen):
         return labs.first().KEY_HELP.get(str(parameters[0]))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "exercise":
+            return bool(self.query(ExerciseCard))  # hidden from the footer on pages without a question
         if action != "lab":
             return True
         labs = self.query(LabView)

@@ -52,8 +52,8 @@ longer scores.
 
     def __init__(self, seed: int, record: DrillRecord | None = None) -> None:
         super().__init__(id="drill")
-        self.rng = random.Random(seed)
         self.record = record or DrillRecord()
+        self.rng = random.Random(f"{seed}-{self.record.asked}")  # a restart goes on to new questions
         self.question: Question | None = None
         self.answered = False  # the question on screen has been answered (right, or missed)
         self.asked = 0
@@ -83,7 +83,7 @@ longer scores.
             self.record.skipped += 1
             self.record.streak = 0
             self._scored()
-        self._say(f"Skipped: the streak starts again.   {self._score()}" if skipped else "", "wrong" if skipped else "")
+        self._say(f"Skipped: the streak starts again.\n{self._score()}" if skipped else "", "wrong" if skipped else "")
         self.query_one("#drill-solution", Plain).update("")
         self._ask()
 
@@ -125,7 +125,7 @@ longer scores.
             self.query_one("#drill-solution", Plain).update(
                 "Worked solution:\n" + self.question.expected.solution + "\n(Ctrl+N: another question)")
         self._scored()
-        self._say(f"{mark} {verdict.message}   {self._score()}", "correct" if verdict.correct else "wrong")
+        self._say(f"{mark} {verdict.message}\n{self._score()}", "correct" if verdict.correct else "wrong")
 
     def _scored(self) -> None:
         self._title()

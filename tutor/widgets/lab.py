@@ -16,9 +16,9 @@ from textual.reactive import reactive, var
 from textual.worker import Worker, WorkerState
 
 from tutor.labs.session import Address, Cell, Explained, clamp, flat, unflat
-from tutor.widgets.flow import Flow
+from tutor.widgets.flow import Flow, columns_that_fit
 from tutor.widgets.tensor_grid import TensorGrid
-from tutor.widgets.text import Plain
+from tutor.widgets.text import Plain, plain
 
 NOTHING: frozenset = frozenset()
 
@@ -46,11 +46,12 @@ def _line_of(grid: TensorGrid) -> list[TensorGrid]:
 
 
 def _footprint(static: Plain, text: str) -> tuple[int, ...]:
-    """The rows ``text`` takes in ``static``, wrapped at its width; and its widest row, which
-    matters only to a widget as wide as its text (``width: auto``)."""
-    width = static.content_size.width or 10**6  # not laid out yet: no wrapping to count
+    """The rows ``text`` takes in ``static``, wrapped at its width as Textual wraps it (at word
+    boundaries: more rows than characters / width); and its widest row, which matters only to a
+    widget as wide as its text (``width: auto``)."""
+    width = static.content_size.width
     rows = [len(line) for line in text.splitlines() or [""]]
-    height = sum(-(-n // width) or 1 for n in rows)
+    height = plain(text).get_height(static.styles, width) if width else len(rows)  # not laid out: no wrapping
     return (height, max(rows)) if static.styles.width is not None and static.styles.width.is_auto else (height,)
 
 
@@ -195,8 +196,8 @@ class LabView(Vertical):
             if passes > 1:  # the page is not laid out for these grids yet: measure it when it is
                 self.call_after_refresh(self.fit, passes - 1)
             return
-        share = (width - inputs[0].parent.styles.grid_gutter_vertical * (len(inputs) - 1)) // len(inputs)
         in_rows, out_rows = self._rows_that_fit(inputs, outputs, span)
+        share = self._input_width(inputs, in_rows)
         limits = [(grid, (in_rows, max(span, (share - 2) // grid.cell_width))) for grid in inputs]
         limits += [(grid, (out_rows, (width - 2) // grid.cell_width)) for grid in outputs]
         changed = [grid for grid, limit in limits if grid.limit != grid.validate_limit(limit)]
@@ -208,6 +209,18 @@ class LabView(Vertical):
             self.call_after_refresh(self.fit, passes - 1)
         elif self.stepped:
             self.call_after_refresh(self.show_stage)  # the stage moved or grew under the learner's step
+
+    def _input_width(self, inputs: list[TensorGrid], in_rows: int) -> int:
+        """Columns each input grid may take: the page's width when whole grids, wrapped onto more
+        lines, still leave the stage on the page (the point of a page may be its last column);
+        else a share of one line."""
+        gap, width = inputs[0].parent.styles.grid_gutter_vertical, self.size.width
+        whole = [grid.full_size[1] * grid.cell_width + 2 for grid in inputs]
+        lines_now, lines_whole = _lines(inputs), -(-len(inputs) // columns_that_fit(whole, width, gap))
+        taller = (lines_whole - lines_now) * (in_rows + 2)
+        if all(w <= width for w in whole) and self._overflow() + taller <= 0:
+            return width
+        return (width - gap * (len(inputs) - 1)) // len(inputs)
 
     def _rows_that_fit(self, inputs: list[TensorGrid], outputs: list[TensorGrid], span: int) -> tuple[int, int]:
         """Rows of the input's and the map's views that make the stage as tall as the page: the

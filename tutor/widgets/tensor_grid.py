@@ -37,6 +37,7 @@ from tutor.widgets.text import plain
 # A cell holds at most this much: the grid is for reading, not for big numbers.
 CELL_LIMIT = 9999.0
 _EDIT_STARTERS = set("0123456789.-+")
+BURST_SECONDS = 0.05  # keys this close behind one the grid passed on belong to the same paste
 SHADES = " ░▒▓█"  # a heat map without colour: denser means larger in magnitude
 
 Grid = tuple[tuple[float, ...], ...]
@@ -268,10 +269,11 @@ class TensorGrid(Widget, can_focus=True):
             cut.append(("rows", max(top, 0), min(top + rows, self.rows) - 1, self.rows))
         if cols < self.cols + self.pad + self.after:
             cut.append(("cols", max(left, 0), min(left + cols, self.cols) - 1, self.cols))
-        long = ", ".join(f"{side} {first}-{last} of {n}" for side, first, last, n in cut)
-        short = " ".join(f"{side[0]}{first}-{last}/{n}" for side, first, last, n in cut)  # r0-1/5 c0-1/3
-        fits = len(long) + 6 <= self.outer_width  # corners, rules and spaces take 6
-        self.border_subtitle = plain(long if fits else short, multiline=False)
+        forms = (", ".join(f"{side} {first}-{last} of {n}" for side, first, last, n in cut),  # rows 0-1 of 5
+                 ", ".join(f"{side} {first}-{last}/{n}" for side, first, last, n in cut),  # rows 0-1/5
+                 " ".join(f"{side[0]}{first}-{last}/{n}" for side, first, last, n in cut))  # r0-1/5
+        fitting = [form for form in forms if len(form) + 6 <= self.outer_width]  # corners, rules, spaces: 6
+        self.border_subtitle = plain(fitting[0] if fitting else forms[-1], multiline=False)
 
     def release_width(self) -> None:
         """Let the next values narrow the cells: after a reset, not while the learner edits."""
@@ -370,8 +372,14 @@ class TensorGrid(Widget, can_focus=True):
         return True
 
     async def on_key(self, event: events.Key) -> None:
-        """While editing, the grid takes every key; otherwise a digit starts an edit."""
+        """While editing, the grid takes every key; otherwise a digit starts an edit, unless it
+        comes in the same burst as a key the grid does not take (``[`` of a pasted ``[1,3,2,2]``):
+        that one went on to the page, and so do the keys right behind it."""
         if self.editing is None:
+            if event.is_printable and event.character not in _EDIT_STARTERS:
+                self._passed_at = event.time
+            if event.time - getattr(self, "_passed_at", -1.0) < BURST_SECONDS:
+                return
             if self.editable and event.character in _EDIT_STARTERS:
                 self.editing = event.character
                 event.stop()

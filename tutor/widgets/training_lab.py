@@ -123,13 +123,16 @@ and press **← / →** to change them (a new init starts again; a new rate appl
             self.say(f"Stopped after {MAX_STEPS} steps: r starts again.")
 
     def _warn(self, diverging: bool) -> None:
-        """Say so when the loss grows, once; and take it back when it no longer does."""
-        if diverging != getattr(self, "_warned", False):
-            self._warned = diverging
-            losses = self.session.snapshot.losses
+        """While the loss grows, say so with its numbers as they are now; say once when it no
+        longer does."""
+        losses = self.session.snapshot.losses
+        if diverging:
             self.say(f"The loss is growing ({format_number(losses[0])} at the start, {format_number(losses[-1])} "
-                     f"now): lr {self.session.lr} is too large, each step overshoots. Lower lr, or r to start again."
-                     if diverging else "The loss is below where it started again.", error=diverging)
+                     f"now): lr {self.session.lr} is too large, each step overshoots. Lower lr, or r to start again.",
+                     error=True)
+        elif getattr(self, "_warned", False):
+            self.say("The loss is below where it started again.")
+        self._warned = diverging
 
     def reset(self) -> None:
         self.playing = False
