@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from math import prod
 
-from tutor.course.answers import Expected, Mistake
+from tutor.course.answers import Expected
 from tutor.course.model import (
     AnswerSpec,
     ConvLabSpec,
@@ -20,6 +20,7 @@ from tutor.labs.mistakes import (
     conv_value_mistakes,
     parameter_mistakes,
     pool_value_mistakes,
+    prediction_mistakes,
     shape_mistakes,
 )
 from tutor.numbers import format_number
@@ -167,10 +168,5 @@ def _kernels_stay_equal(lab: TrainingLabSpec, init: str, steps: int) -> Expected
            "three copies of one feature." if stays else
            "The kernels started different, got different gradients, and went on to learn different features.")
     )
-    became = "still one kernel" if stays else f"{snapshot.distinct_kernels} different kernels"
-    evidence = (f"torch's run: after {steps} steps from {init} weights, the {len(kernels)} hidden kernels are "
-                f"{became}, and their gradients were identical at {identical_steps} of {steps} steps.")
-    why = ("Equal kernels get equal gradients, so no update can make them differ." if stays else
-           "Kernels that start different get different gradients, so they drift further apart.")
     return Expected("choice", stays, solution,
-                    (Mistake("prediction against the run", not stays, f"{evidence} {why}"),))
+                    prediction_mistakes(stays, steps, init, snapshot.distinct_kernels, len(kernels), identical_steps))

@@ -1,6 +1,7 @@
-"""The catalogue of misconceptions: for every kind of answer, the mistakes learners make, each
-with the wrong answer it leads to, worked out from the exercise itself (so a teacher's lesson
-gets them too), and a message that names the mistake and says what to do instead.
+"""The catalogue of misconceptions: for every kind of answer (shapes, values, counts, predictions),
+the mistakes learners make, each with the wrong answer it leads to, worked out from the exercise
+itself (so a teacher's lesson gets them too), and a message that names the mistake and says what
+to do instead.
 
 A wrong value that is a slip of arithmetic (a side formula done without its + 1) is worked out
 here from the formula; a wrong value that needs a layer run (a flipped kernel, a window one
@@ -248,3 +249,15 @@ def pool_value_mistakes(session, cell: tuple[int, int, int], step) -> tuple[Mist
                                     f"{r * session.pool.step}, column {c} × {session.pool.step} = {c * session.pool.step}."))
     return kept(step.value, mistakes)
 
+
+
+# --- a prediction about training ------------------------------------------------------------------
+def prediction_mistakes(stays: bool, steps: int, init: str, distinct: int, kernels: int,
+                        identical_steps: int) -> tuple[Mistake, ...]:
+    """The wrong prediction, answered from torch's own run: what happened, and why."""
+    became = "still one kernel" if stays else f"{distinct} different kernels"
+    evidence = (f"torch's run: after {steps} steps from {init} weights, the {kernels} hidden kernels are "
+                f"{became}, and their gradients were identical at {identical_steps} of {steps} steps.")
+    why = ("Equal kernels get equal gradients, so no update can make them differ." if stays else
+           "Kernels that start different get different gradients, so they drift further apart.")
+    return (Mistake("prediction against the run", not stays, f"{evidence} {why}"),)
