@@ -3,7 +3,7 @@ keys and answered, on screen, by its own message; the catalogue's cases from the
 drill; what a wrong answer that no mistake explains gets instead."""
 
 import pytest
-from conftest import goto_page, settle
+from conftest import goto_page, screen_text, settle
 
 from tutor.course.answers import check
 from tutor.course.loader import bundled_folder, load_folder
@@ -234,3 +234,16 @@ def test_a_rounded_value_is_called_close():
     verdict = check(answer, "-10.2")
     assert verdict.mistake == "rounded too early" and "close" in verdict.message
     assert check(answer, "-9").mistake is None
+
+
+async def test_a_revealed_solution_is_scrolled_into_view(make_app):
+    """At 80x24 the worked solution appears below the box: Ctrl+R brings its lines on screen,
+    not only its heading (a learner saw "Worked solution:" and nothing under it)."""
+    app = make_app("convolution")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await goto_page(app, pilot, 2)
+        await pilot.press("ctrl+r")
+        await settle(app, pilot)
+        await pilot.pause(0.2)
+        screen = "\n".join(screen_text(app))
+        assert "Worked solution:" in screen and "(-3.9) + (-6.35) = -10.25" in screen and "torch gives -10.25" in screen

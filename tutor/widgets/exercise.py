@@ -200,6 +200,8 @@ this help from there.
             self.status = "revealed"
             self.post_message(self.Changed(self))
         self._show_solution()
+        solution = self.query_one("#solution", Plain)
+        self.call_after_refresh(solution.scroll_visible, top=True)  # its start, not only its heading
 
     # --- drawing -------------------------------------------------------------------------------
     def _put(self, part: str, text: str) -> Plain:
