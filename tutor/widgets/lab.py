@@ -57,10 +57,11 @@ def _footprint(static: Plain, text: str) -> tuple[int, ...]:
 
 def set_text(static: Plain, text: str) -> None:
     """Update a text, asking for a layout pass only when the text's footprint changes: a
-    layout of the whole page costs more than the repaint, and a key press must fit a frame."""
-    old = getattr(static, "_tutor_text", None)
-    same = old is not None and _footprint(static, old) == _footprint(static, text)
-    static._tutor_text = text
+    layout of the whole page costs more than the repaint, and a key press must fit a frame.
+    The last footprint is kept with the width it was measured at: one wrap a change."""
+    measured = (static.content_size.width, _footprint(static, text))
+    same = getattr(static, "_tutor_footprint", None) == measured
+    static._tutor_footprint = measured
     static.update(text, layout=not same)
 
 
@@ -357,4 +358,4 @@ class LabView(Vertical):
         # would lay out (and repaint) the whole page on each key.
         rows = _footprint(box, text)[0]
         box._tutor_rows = max(getattr(box, "_tutor_rows", 0), rows)
-        set_text(box, text + "\n" * (box._tutor_rows - rows))
+        set_text(box, text + "\n" * (box._tutor_rows - rows))  # padded to the rows it has had
