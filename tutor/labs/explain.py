@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from math import ceil, floor
 
 from tutor.engine.spec import ConvSpec, LayerSpec, PoolSpec
 from tutor.numbers import format_number, format_term
@@ -66,19 +67,35 @@ def side_formula(spec: LayerSpec, size: int) -> tuple[str, int]:
 
     Returns the text and its value; tests hold the value to torch's own output shape.
     """
+    expression, result, value = _side_parts(spec, size)
+    return f"{expression} = {result}", value
+
+
+def side_question(spec: LayerSpec, size: int) -> str:
+    """The formula filled in, its result left to the learner: ``4 - 2 + 1 = ?``."""
+    return f"{_side_parts(spec, size)[0]} = ?"
+
+
+def side_value(size: int, kernel: int, stride: int, before: int, after: int, dilation: int = 1,
+               rounding=floor) -> int:
+    """``floor((size + before + after - dilation×(kernel - 1) - 1) / stride) + 1``, as torch's docs
+    give it (a pooling window is a kernel of dilation 1)."""
+    return rounding((size + before + after - dilation * (kernel - 1) - 1) / stride) + 1
+
+
+def _side_parts(spec: LayerSpec, size: int) -> tuple[str, str, int]:
+    """The formula's expression, what it comes to (with a note), and its value."""
     if isinstance(spec, PoolSpec):
         return _pool_side(spec, size)
     k, s, d = spec.kernel_size, spec.stride, spec.dilation
     before, after = spec.pads
+    value = side_value(size, k, s, before, after, d)
+    if (s, before, after, d) == (1, 0, 0, 1):  # no stride, padding or dilation yet: the plain count
+        return f"{size} - {k} + 1", f"{value} (the positions a {k}-cell window fits in)", value
     padded = f"2×{before}" if before == after else f"{before} + {after}"
     span = size + before + after - d * (k - 1) - 1
-    value = span // s + 1
-    if (s, before, after, d) == (1, 0, 0, 1):  # no stride, padding or dilation yet: the plain count
-        return f"{size} - {k} + 1 = {value} (the positions a {k}-cell window fits in)", value
-    text = f"floor(({size} + {padded} - {d}×({k} - 1) - 1) / {s}) + 1 = {value}"
-    if span % s:
-        text += f"  ({span}/{s} = {span / s:g}, rounded down)"
-    return text, value
+    note = f"  ({span}/{s} = {span / s:g}, rounded down)" if span % s else ""
+    return f"floor(({size} + {padded} - {d}×({k} - 1) - 1) / {s}) + 1", f"{value}{note}", value
 
 
 def parameter_formula(spec: ConvSpec) -> tuple[str, int]:
@@ -93,18 +110,14 @@ def parameter_formula(spec: ConvSpec) -> tuple[str, int]:
     return text, total
 
 
-def _pool_side(spec: PoolSpec, size: int) -> tuple[str, int]:
+def _pool_side(spec: PoolSpec, size: int) -> tuple[str, str, int]:
     k, s, p = spec.kernel_size, spec.step, spec.padding
-    span = size + 2 * p - k
-    if not spec.ceil_mode:
-        value = span // s + 1
-        return f"floor(({size} + 2×{p} - {k}) / {s}) + 1 = {value}", value
-    value = -(-span // s) + 1
-    text = f"ceil(({size} + 2×{p} - {k}) / {s}) + 1 = {value}"
-    if (value - 1) * s >= size + p:  # torch drops a last window that would start in the right padding
-        value -= 1
-        text += f", minus the last window, which would start in the padding: {value}"
-    return text, value
+    rounding = ceil if spec.ceil_mode else floor
+    value = side_value(size, k, s, p, p, rounding=rounding)
+    expression = f"{rounding.__name__}(({size} + 2×{p} - {k}) / {s}) + 1"
+    if spec.ceil_mode and (value - 1) * s >= size + p:  # torch drops a last window starting in the padding
+        return expression, f"{value}, minus the last window, which would start in the padding: {value - 1}", value - 1
+    return expression, str(value), value
 
 
 def pool_lines(spec: PoolSpec, cell) -> list[str]:

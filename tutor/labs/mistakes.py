@@ -15,7 +15,7 @@ from math import ceil, floor
 
 from tutor.course.answers import Mistake
 from tutor.engine.spec import ConvSpec, LayerSpec, PoolSpec
-from tutor.labs.explain import shape_text, side_formula
+from tutor.labs.explain import shape_text, side_question, side_value
 from tutor.numbers import format_number
 
 
@@ -35,30 +35,35 @@ def kept(correct, mistakes: list[Mistake]) -> tuple[Mistake, ...]:
 
 
 # --- output shapes ---------------------------------------------------------------------------
-def _side(spec: LayerSpec, size: int, *, stride=None, pads=None, dilation=None, rounding=floor, plus_one=1) -> int:
-    """One output side by the formula, with one of its terms changed as a mistake changes it."""
+def _sides(spec: LayerSpec, shape: tuple[int, ...], *, stride=None, pads=None, dilation=None,
+           rounding=floor) -> tuple[int, int]:
+    """Both output sides by the formula, with one of its terms changed as a mistake changes it."""
     if isinstance(spec, ConvSpec):
-        k, s, d, (before, after) = spec.kernel_size, spec.stride, spec.dilation, spec.pads
+        s, (before, after), d = spec.stride, spec.pads, spec.dilation
     else:
-        k, s, d, (before, after) = spec.kernel_size, spec.step, 1, (spec.padding, spec.padding)
-    s, (before, after), d = stride or s, pads or (before, after), dilation or d
-    return rounding((size + before + after - d * (k - 1) - 1) / s) + plus_one
+        s, (before, after), d = spec.step, (spec.padding, spec.padding), 1
+    before, after = pads or (before, after)
+    return tuple(side_value(size, spec.kernel_size, stride or s, before, after, dilation or d, rounding)
+                 for size in shape[2:])
 
 
-def _sides(spec: LayerSpec, shape: tuple[int, ...], **change) -> tuple[int, int]:
-    return _side(spec, shape[2], **change), _side(spec, shape[3], **change)
+def _other_rounding(spec: LayerSpec, shape: tuple[int, ...]) -> tuple[int, int] | None:
+    """The sides rounded the other way: for pooling, torch's own with ceil_mode flipped (it also
+    drops a last window that would start in the padding); for a convolution, by the formula."""
+    if isinstance(spec, ConvSpec):
+        return _sides(spec, shape, rounding=ceil)
+    from tutor.engine.layers import LayerError, output_shape
 
-
-def _unsolved(formula: str) -> str:
-    """A side's formula filled in, its result left to the learner: ``4 - 2 + 1 = ?``."""
-    worked = formula.split("  (")[0].split(", minus")[0].split(" (the positions")[0]
-    return worked.rsplit(" = ", 1)[0] + " = ?"
+    try:
+        return output_shape(replace(spec, ceil_mode=not spec.ceil_mode), shape)[2:]
+    except LayerError:
+        return None
 
 
 def shape_mistakes(spec: LayerSpec, shape: tuple[int, ...], out: tuple[int, ...]) -> tuple[Mistake, ...]:
     n, c, h, w = shape
     _, o, ho, wo = out
-    height = _unsolved(side_formula(spec, h)[0])
+    height = side_question(spec, h)
     conv = isinstance(spec, ConvSpec)
     stride = spec.stride if conv else spec.step
     (before, after) = spec.pads if conv else (spec.padding, spec.padding)
@@ -92,14 +97,15 @@ def shape_mistakes(spec: LayerSpec, shape: tuple[int, ...], out: tuple[int, ...]
         Mistake("channels last", (n, ho, wo, o),
                 "Those are the right numbers in the wrong order: PyTorch puts channels before height "
                 "and width, [batch, channels, height, width]."),
-        Mistake("+1 forgotten", with_sides(_sides(spec, shape, plus_one=0)),
+        Mistake("+1 forgotten", with_sides(side - 1 for side in _sides(spec, shape)),  # floored, then no + 1
                 f"Each side is one short: the formula ends in + 1, for the window at position 0. Height: {height}"),
     ]
     ceil_mode = not conv and spec.ceil_mode
-    mistakes.append(Mistake("floor and ceil swapped", with_sides(_sides(spec, shape, rounding=floor if ceil_mode else ceil)),
-                            f"That rounds the division the wrong way: with ceil_mode={ceil_mode} torch rounds "
-                            f"{'up (ceil)' if ceil_mode else 'down (floor)'}: a window that would run past the "
-                            f"edge {'still counts' if ceil_mode else 'is left out'}."))
+    if (other := _other_rounding(spec, shape)) is not None:
+        mistakes.append(Mistake("floor and ceil swapped", with_sides(other),
+                                f"That rounds the division the wrong way: with ceil_mode={ceil_mode} torch rounds "
+                                f"{'up (ceil)' if ceil_mode else 'down (floor)'}: a window that would run past the "
+                                f"edge {'still counts' if ceil_mode else 'is left out'}."))
     if stride > 1:
         default = "" if conv or spec.stride is not None else f" (a pooling layer's stride defaults to kernel_size = {stride})"
         mistakes.append(Mistake("stride ignored", with_sides(_sides(spec, shape, stride=1)),

@@ -4,7 +4,7 @@ on a miss. Answers are parsed and checked like any exercise."""
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -52,7 +52,7 @@ longer scores.
 
     def __init__(self, seed: int, record: DrillRecord | None = None) -> None:
         super().__init__(id="drill")
-        self.record = record or DrillRecord()
+        self.record = replace(record) if record else DrillRecord()  # its own copy: the app keeps progress
         self.rng = random.Random(f"{seed}-{self.record.asked}")  # a restart goes on to new questions
         self.question: Question | None = None
         self.answered = False  # the question on screen has been answered (right, or missed)
