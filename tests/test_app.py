@@ -159,3 +159,19 @@ async def test_starting_in_a_tiny_terminal(make_app):
         await pilot.press("q")
         await pilot.pause()
         assert not app.is_running
+
+
+async def test_a_lesson_opened_after_the_terminal_shrank_names_itself_in_the_page_bar(make_app):
+    """Below 30 rows the header is hidden and the page bar carries the lesson's title, also for a
+    lesson opened after the terminal shrank (the bar was once written before the screen knew)."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.resize_terminal(80, 24)
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        await pilot.pause(0.2)
+        assert "Convolution · page 1 of 6" in str(app.screen.query_one("#page-bar").render())
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause(0.2)
+        assert str(app.screen.query_one("#page-bar").render()).strip().startswith("page 1 of 6")

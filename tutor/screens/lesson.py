@@ -255,4 +255,4 @@ class LessonScreen(Screen):
         bar.update(f"{back}   {title}   {forward}")
 
     def on_resize(self) -> None:
-        self._update_bar()
+        self.call_after_refresh(self._update_bar)  # after Screen's own handler has set -short / -tall
