@@ -108,6 +108,36 @@ def test_a_grid_column_has_one_number_of_decimals():
     assert fixed(-0.00001, 2) == "0.00"  # no minus on a zero
 
 
+def test_the_arithmetic_writes_each_factor_as_its_grid_does():
+    """``56×0.0260`` under a kernel grid that shows ``0.0260``, not ``56×0.026``; after an edit
+    that changes the kernel's decimals, the new ones."""
+    layer = ConvSpec(in_channels=2, out_channels=1, kernel_size=2, bias=False)
+    session = ConvSession(ConvLabSpec("t", (1, 2, 3, 3), "arange", layer, 0))
+    session.edit(Address("w", (0, 1)), 0, 0, 0.026)
+
+    def factors(cell) -> list[str]:
+        step = session.explain(cell)
+        return [term for line in step.lines for term in re.findall(r"\(?-?[\d.]+\)?×\(?-?[\d.]+\)?", line)]
+
+    def as_grid(tensor: str, index: tuple, value: float) -> str:
+        text = fixed(value, column_format(session.slice(Address(tensor, index)))[1])
+        return f"({text})" if text.startswith("-") else text
+
+    def check() -> None:
+        for cell in itertools.product(*map(range, session.output_shape)):
+            channels = session.explain(cell).detail.channels
+            assert factors(cell) == [f"{as_grid('x', (terms.in_channel,), tap.x)}×"
+                                     f"{as_grid('w', (0, terms.kernel_index), tap.w)}"
+                                     for terms in channels for tap in terms.taps]
+
+    check()
+    assert "×0.0260" in " ".join(session.explain((0, 0, 0)).lines)
+    for row, col in itertools.product(range(2), range(2)):  # a kernel of halves: one decimal now
+        session.edit(Address("w", (0, 1)), row, col, 0.5)
+    check()
+    assert "×0.5 " in " ".join(session.explain((0, 0, 0)).lines)
+
+
 def test_an_edit_recomputes_and_names_only_what_changed():
     session = ConvSession(CONVOLUTION.labs["notebook"])
     before = session.output.copy()

@@ -50,9 +50,10 @@ def format_number(value: float, places: int = 4) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def format_term(value: float) -> str:
-    """A factor inside written-out arithmetic: negatives in brackets, as in ``4×(-0.4)``."""
-    text = format_number(value)
+def format_term(value: float, decimals: int = 0) -> str:
+    """A factor inside written-out arithmetic: negatives in brackets, as in ``4×(-0.4)``; with
+    ``decimals``, written as the grid it comes from writes it (``0.0260`` beside ``-0.1247``)."""
+    text = fixed(value, decimals)
     return f"({text})" if text.startswith("-") else text
 
 

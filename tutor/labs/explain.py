@@ -6,7 +6,7 @@ from decimal import Decimal
 from math import ceil, floor
 
 from tutor.engine.spec import ConvSpec, LayerSpec, PoolSpec
-from tutor.numbers import format_number, format_term
+from tutor.numbers import fixed, format_number, format_term
 
 
 def shape_text(shape) -> str:
@@ -14,21 +14,22 @@ def shape_text(shape) -> str:
     return "[" + ", ".join(str(n) for n in shape) + "]"
 
 
-def channel_line(terms, max_terms: int | None = None) -> str:
+def channel_line(terms, max_terms: int | None = None, decimals: tuple[int, int, int] = (0, 0, 0)) -> str:
     """``0×0.1 + 1×0.2 + 4×(-0.4) + 5×(-0.5) = -3.9`` for one input channel's window; past
     ``max_terms`` products, the rest are counted, not written (a 9×9 kernel has 81). Taps on
-    padding cells multiply a 0: they are counted, not written."""
+    padding cells multiply a 0: they are counted, not written. ``decimals``: the input's, the
+    kernel's and the result's, as their grids write them."""
     inside = [t for t in terms.taps if not t.padding]
     padding = len(terms.taps) - len(inside)
     taps = inside if max_terms is None else inside[:max_terms]
-    parts = [f"{format_term(t.x)}×{format_term(t.w)}" for t in taps]
+    parts = [f"{format_term(t.x, decimals[0])}×{format_term(t.w, decimals[1])}" for t in taps]
     if len(taps) < len(inside):
         parts.append(f"… ({len(inside) - len(taps)} more)")
     if padding:
         parts.append(f"0 ({padding} padding cell{'s' if padding > 1 else ''})")
     shown = sum((printed(t.x) * printed(t.w) for t in taps), Decimal(0))
     sign = "=" if len(taps) < len(inside) else equals(shown, terms.subtotal)  # unwritten terms: not checkable
-    return f"{' + '.join(parts)} {sign} {format_number(terms.subtotal)}"
+    return f"{' + '.join(parts)} {sign} {fixed(terms.subtotal, decimals[2])}"
 
 
 def printed(value: float) -> Decimal:
@@ -42,15 +43,21 @@ def equals(shown: Decimal, value: float) -> str:
     return "=" if format_number(float(shown)) == format_number(value) else "≈"
 
 
-def unrolled_lines(unrolled, max_terms: int | None = None, max_channels: int | None = None) -> list[str]:
-    """One line per input channel (the first ``max_channels``, if given), then the bias and the sum."""
+def unrolled_lines(unrolled, max_terms: int | None = None, max_channels: int | None = None,
+                   decimals=None, output_decimals: int = 0) -> list[str]:
+    """One line per input channel (the first ``max_channels``, if given), then the bias and the
+    sum. ``decimals(terms)``: the decimals the grids write a channel's input and kernel with;
+    ``output_decimals``: the output map's, for the total."""
     shown = unrolled.channels if max_channels is None else unrolled.channels[:max_channels]
-    lines = [f"in {t.in_channel}:  {channel_line(t, max_terms)}" for t in shown]
+    alone = len(unrolled.channels) == 1 and unrolled.bias is None  # its subtotal is the output
+    lines = [f"in {t.in_channel}:  "
+             f"{channel_line(t, max_terms, (*(decimals(t) if decimals else (0, 0)), output_decimals * alone))}"
+             for t in shown]
     if len(shown) < len(unrolled.channels):
         rest = unrolled.channels[len(shown):]
         lines.append(f"in {rest[0].in_channel}-{rest[-1].in_channel}:  {len(rest)} more input channels, "
                      "each a window times its kernel: their subtotals are in the sum")
-    if len(unrolled.channels) == 1 and unrolled.bias is None:
+    if alone:
         return lines  # the one channel's total is the output: no sum to write
     values = [t.subtotal for t in unrolled.channels]
     parts = [format_term(v) for v in values]
@@ -58,7 +65,7 @@ def unrolled_lines(unrolled, max_terms: int | None = None, max_channels: int | N
         values.append(unrolled.bias)
         parts.append(f"{format_term(unrolled.bias)} (bias)")
     shown = sum((printed(v) for v in values), Decimal(0))
-    lines.append(f"sum:   {' + '.join(parts)} {equals(shown, unrolled.total)} {format_number(unrolled.total)}")
+    lines.append(f"sum:   {' + '.join(parts)} {equals(shown, unrolled.total)} {fixed(unrolled.total, output_decimals)}")
     return lines
 
 

@@ -240,19 +240,20 @@ class LessonScreen(Screen):
         self._answer_first = box is not None
 
     def _update_bar(self) -> None:
-        """``◀ PgUp   page 3 of 7: Title   PgDn ▶`` (on a short terminal, with no header: the lesson's
-        title first). The title is shortened, never the keys."""
+        """``◀ PgUp   page 3 of 7: Title   PgDn ▶`` (on a short terminal, with no header and no
+        footer: the lesson's title first, and ``? keys`` last). The title is shortened, never the keys."""
         back = "◀ PgUp" if self.page_index > 0 else "      "
         forward = "PgDn ▶" if self.page_index < self.page_count - 1 else "end of lesson"
         where = "" if self.on_summary else f"page {self.page_number.replace('/', ' of ')}"
         title = f"{where}: {self.page_title}".removeprefix(": ")
-        if self.has_class("-short"):
-            title = f"{self.lesson.title} · {title}"
+        keys = ""
+        if self.has_class("-short"):  # no header, no footer: the bar says what they would have
+            title, keys = f"{self.lesson.title} · {title}", "   ? keys"
         bar = self.query_one("#page-bar", Plain)
-        room = max(bar.content_size.width or self.size.width - 4, 20) - len(back) - len(forward) - 6
+        room = max(bar.content_size.width or self.size.width - 4, 20) - len(back) - len(forward) - len(keys) - 6
         if len(title) > room:
             title = title[:max(room - 1, 0)] + "…"
-        bar.update(f"{back}   {title}   {forward}")
+        bar.update(f"{back}   {title}   {forward}{keys}")
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._update_bar)  # after Screen's own handler has set -short / -tall

@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 
 from tutor.labs.explain import shape_text
 from tutor.labs.session import CUSTOM, Address, Explained
-from tutor.numbers import format_number
+from tutor.numbers import fixed
 from tutor.widgets.flow import Flow
 from tutor.widgets.lab import LabView
 from tutor.widgets.stepper import Stepper
@@ -302,4 +302,5 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
 
     def step_header(self, step: Explained) -> str:
         o, r, c = step.cell
-        return f"output[0, {o}, {r}, {c}] = {format_number(step.value)}   (nn.Conv2d; {self.step_title()})"
+        value = fixed(step.value, self.session.decimals(Address("y", (o,))))  # as its map writes it
+        return f"output[0, {o}, {r}, {c}] = {value}   (nn.Conv2d; {self.step_title()})"

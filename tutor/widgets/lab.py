@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import reactive, var
+from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from tutor.labs.session import Address, Cell, Explained, clamp, flat, unflat
@@ -197,6 +198,7 @@ class LabView(Vertical):
             if passes > 1:  # the page is not laid out for these grids yet: measure it when it is
                 self.call_after_refresh(self.fit, passes - 1)
             return
+        heading = self.query_one("#input-heading").display
         in_rows, out_rows = self._rows_that_fit(inputs, outputs, span)
         share = self._input_width(inputs, in_rows)
         limits = [(grid, (in_rows, max(span, (share - 2) // grid.cell_width))) for grid in inputs]
@@ -206,7 +208,7 @@ class LabView(Vertical):
             grid.limit = limit
         for flow in self.query(Flow):
             flow.reflow()
-        if changed and passes > 1:
+        if (changed or heading != self.query_one("#input-heading").display) and passes > 1:
             self.call_after_refresh(self.fit, passes - 1)
         elif self.stepped:
             self.call_after_refresh(self.show_stage)  # the stage moved or grew under the learner's step
@@ -225,29 +227,41 @@ class LabView(Vertical):
 
     def _rows_that_fit(self, inputs: list[TensorGrid], outputs: list[TensorGrid], span: int) -> tuple[int, int]:
         """Rows of the input's and the map's views that make the stage as tall as the page: the
-        input keeps all it can (down to its window), the map what is left (down to the cell's row)."""
+        input keeps all it can (down to its window), the map what is left (down to the cell's row).
+        The input's heading gives its row up last, when the windows still do not fit without it."""
         input_lines, output_lines = _lines(inputs), _lines(outputs)
         in_rows, out_rows = inputs[0].view_size[0], outputs[0].view_size[0] if outputs else 0
-        budget = in_rows * input_lines + out_rows * output_lines - self._overflow()
-        in_rows = min(max(span, (budget - output_lines) // input_lines), inputs[0].full_size[0])
-        out_rows = max(1, (budget - in_rows * input_lines) // output_lines) if outputs else 1
         beside = [grid.view_size[0] for grid in _line_of(outputs[0]) if grid is not outputs[0]] if outputs else []
-        return in_rows, max([out_rows, *beside])  # rows as tall as a kernel beside it cost nothing
+        least_out = max([1, *beside]) if outputs else 0  # map rows as tall as a kernel beside it cost nothing
+        heading = self.query_one("#input-heading")
+        budget = in_rows * input_lines + out_rows * output_lines - self._overflow() + heading.display
+        heading.display = budget > span * input_lines + least_out * output_lines
+        budget -= heading.display
+        in_rows = min(max(span, (budget - least_out * output_lines) // input_lines), inputs[0].full_size[0])
+        out_rows = max(least_out, (budget - in_rows * input_lines) // output_lines) if outputs else 1
+        return in_rows, out_rows
+
+    def _stage(self) -> list[Widget]:
+        """The stage's first part shown (the input's heading, or the input when the heading gave
+        its row up) and its last, the arithmetic."""
+        heading, inputs, steps = (list(self.query(selector)) for selector in ("#input-heading", "#inputs", "#steps"))
+        top = [part for part in heading if part.display] or inputs
+        return top[:1] + steps if top and steps else []
 
     def _overflow(self) -> int:
         """Rows by which the stage is taller than the page (negative: rows to spare)."""
-        parts = list(self.query("#input-heading, #steps"))
+        parts = self._stage()
         page = self.screen.query_one("#page")
-        if len(parts) < 2 or not page.size.height:
+        if not parts or not page.size.height:
             return 0
         return parts[-1].region.bottom - parts[0].region.y - page.scrollable_content_region.height
 
     def show_stage(self) -> None:
         """Scroll the page so that the stage, from the input's heading to the arithmetic, is on
         screen: stepping never leaves the learner to scroll for the window or its sum."""
-        parts = list(self.query("#input-heading, #steps"))
+        parts = self._stage()
         page = self.screen.query_one("#page")
-        if len(parts) < 2:
+        if not parts:
             return
         top = parts[0].region.y - page.scrollable_content_region.y + round(page.scroll_y)
         height = parts[-1].region.bottom - parts[0].region.y
