@@ -207,8 +207,25 @@ async def test_an_answer_typed_on_a_lab_page_goes_to_its_box(make_app, lesson, p
         await pilot.press(*right, "enter")
         await settle(app, pilot)
         assert app.screen.page_index == page
-        assert app.focused.id == "answer" and card.solved, (right, app.focused.value, str(card.query_one("#feedback").render()))
+        box = card.query_one("#answer")
+        assert box.value == right and card.solved, (right, box.value, str(card.query_one("#feedback").render()))
         assert "✓" in str(card.query_one("#feedback").render())
+        assert app.focused.id == "page"  # done with that box: the next answer goes to the next question
+
+
+async def test_the_next_answer_goes_to_the_next_open_question(make_app):
+    """Solved, the box gives the focus back to the page: the next answer typed lands in the next
+    question's box, not after the solved one's text (a learner's walk found ``32x8x8x8[32, 8, 8, 8]``)."""
+    app = make_app("first-cnn")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await goto_page(app, pilot, 0)
+        await pilot.press(*"[32,8,8,8]", "enter")
+        await settle(app, pilot)
+        await pilot.press(*"[32,8,4,4]", "enter")
+        await settle(app, pilot)
+        first, second = (app.screen.query_one(f"#exercise-{name}") for name in ("first-conv-shape", "first-pool-shape"))
+        assert first.solved and second.solved, str(second.query_one("#feedback").render())
+        assert first.query_one("#answer").value == "[32,8,8,8]"
 
 
 async def test_tab_from_a_lab_page_goes_to_the_answer_box_first(make_app):
@@ -241,8 +258,8 @@ async def test_an_answer_typed_in_one_burst_arrives_whole(make_app):
     async with app.run_test(size=(80, 24)) as pilot:
         await goto_page(app, pilot, 1)
         await paste_and_enter(app, pilot, "[1,3,3,3]")
-        assert app.screen.page_index == 1 and app.focused.value == "[1,3,3,3]"
-        assert app.screen.query_one("#exercise-output-shape").solved
+        card = app.screen.query_one("#exercise-output-shape")
+        assert app.screen.page_index == 1 and card.query_one("#answer").value == "[1,3,3,3]" and card.solved
 
 
 async def test_a_burst_typed_on_a_focused_grid_goes_whole_to_the_box(make_app):
@@ -254,7 +271,7 @@ async def test_a_burst_typed_on_a_focused_grid_goes_whole_to_the_box(make_app):
         await tab_to(app, pilot, "x-0")
         before = app.screen.query_one("#x-0").values
         await paste_and_enter(app, pilot, "[1,1,2,2]")
-        assert app.focused.id == "answer" and app.focused.value == "[1,1,2,2]"
-        assert app.screen.query_one("#exercise-ceil-false").solved
+        card = app.screen.query_one("#exercise-ceil-false")
+        assert card.query_one("#answer").value == "[1,1,2,2]" and card.solved
         grid = app.screen.query_one("#x-0")
         assert grid.editing is None and grid.values == before

@@ -246,4 +246,4 @@ async def test_a_revealed_solution_is_scrolled_into_view(make_app):
         await settle(app, pilot)
         await pilot.pause(0.2)
         screen = "\n".join(screen_text(app))
-        assert "Worked solution:" in screen and "(-3.9) + (-6.35) = -10.25" in screen and "torch gives -10.25" in screen
+        assert "Worked solution:" in screen and "(-3.90) + (-6.35) = -10.25" in screen and "torch gives -10.25" in screen

@@ -50,6 +50,7 @@ class TutorApp(App[None]):
         self.start_lesson = start_lesson
         self.store = store or ProgressStore.for_lessons(lessons_dir, bundled_folder())
         self.progress, self.progress_problem = self.store.load()
+        self.lab_sessions: dict[str, dict] = {}  # by lesson: a network lab trained stays trained all the run
 
     def on_mount(self) -> None:
         if self.progress_problem:
@@ -121,7 +122,7 @@ class TutorApp(App[None]):
         if lesson is None:
             self.notify(f"There is no lesson {lesson_id!r}.", severity="error")
             return
-        self._show(LessonScreen(lesson, page))
+        self._show(LessonScreen(lesson, page, sessions=self.lab_sessions.setdefault(lesson_id, {})))
 
     def show_lessons(self, highlight: str | None = None) -> None:
         """The lesson list, with ``highlight`` (the lesson just left) selected."""

@@ -23,6 +23,7 @@ from typing import Any
 from tutor.course.model import (
     DEFAULT_PARTS,
     LAB_PARTS,
+    NETWORK_PARTS,
     QUANTITIES,
     AnswerSpec,
     Choice,
@@ -34,11 +35,20 @@ from tutor.course.model import (
     KernelOverride,
     LabSpec,
     Lesson,
+    NetworkLabSpec,
     Page,
     PoolLabSpec,
     TrainingLabSpec,
 )
-from tutor.engine.spec import ConvSpec, LayerSpec, PoolSpec
+from tutor.engine.spec import (
+    ConvSpec,
+    FlattenSpec,
+    LayerSpec,
+    LinearSpec,
+    NetLayerSpec,
+    PoolSpec,
+    ReluSpec,
+)
 from tutor.text import clean, quoted, unsafe
 
 # Bounds that keep a lesson small enough to show and cheap to compute.
@@ -48,7 +58,7 @@ MAX_CHANNELS = 16
 MAX_KERNEL = 9
 MAX_VALUE = 1e4
 INPUT_FILLS = ("arange", "zeros", "randn")
-LAB_KINDS = ("conv2d", "pool2d", "features", "training")
+LAB_KINDS = ("conv2d", "pool2d", "features", "training", "network")
 MAX_IMAGE = 32
 INITS = ("equal", "random")
 POOL_TYPES = {"MaxPool2d": "max", "AvgPool2d": "avg"}
@@ -213,7 +223,7 @@ def _lesson(r: _Reader, data: dict) -> Lesson:
               if (image := _image(r, rows, f"images.{key}")) is not None}
     labs: dict[str, LabSpec] = {}
     tables = r.field(data, "labs", dict, "", {}) or {}
-    readers = {"conv2d": _conv_lab, "features": _feature_lab, "training": _training_lab}
+    readers = {"conv2d": _conv_lab, "features": _feature_lab, "training": _training_lab, "network": _network_lab}
     for key, table in tables.items():
         if not isinstance(table, dict):
             r.problem(f"labs.{key}", f"expected a table, got {_describe(table)}")
@@ -308,6 +318,90 @@ def _training_lab(r: _Reader, lab_id: str, table: dict, where: str, images: dict
         r.problem(f"{where}.init", f"must be one of {', '.join(INITS)}")
         init = None
     return TrainingLabSpec(lab_id, image, seed, lr, init) if None not in (image, seed, lr, init) else None
+
+
+MAX_NET_LAYERS = 16
+OPTIMIZERS = ("Adam", "SGD")
+
+
+def _network_lab(r: _Reader, lab_id: str, table: dict, where: str, images: dict[str, Image]) -> NetworkLabSpec | None:
+    from tutor.course.datasets import DatasetError, dataset_path
+
+    r.unknown(table, {"kind", "dataset", "layers", "seed", "batch_size", "lr", "optimizer", "epochs"}, where)
+    name, data = r.field(table, "dataset", str, where), None
+    if name is not None and not _ID.fullmatch(name):
+        r.problem(f"{where}.dataset", "must be a data set's name, e.g. \"digits\" (lower-case letters, digits, - and _)")
+    elif name is not None:
+        try:
+            data = dataset_path(name, r.path.parent, bundled_folder())
+        except DatasetError as error:
+            r.problem(f"{where}.dataset", str(error))
+    layers = _net_layers(r, r.field(table, "layers", list, where) or [], f"{where}.layers")
+    values = {
+        "seed": r.count(table, "seed", where, 0, 2**31 - 1, 0),
+        "batch_size": r.count(table, "batch_size", where, 1, 1024, 32),
+        "lr": r.field(table, "lr", float, where, 0.01),
+        "optimizer": r.field(table, "optimizer", str, where, "Adam"),
+        "epochs": r.count(table, "epochs", where, 1, 1000, 10),
+    }
+    if isinstance(values["lr"], float) and not 0 < values["lr"] <= 10:
+        r.problem(f"{where}.lr", f"must be a learning rate between 0 and 10, got {values['lr']}")
+        values["lr"] = None
+    if values["optimizer"] is not None and values["optimizer"] not in OPTIMIZERS:
+        r.problem(f"{where}.optimizer", f"must be one of {', '.join(OPTIMIZERS)} (torch.optim's)")
+        values["optimizer"] = None
+    if data is None or layers is None or None in values.values():
+        return None
+    return NetworkLabSpec(lab_id, name, data, layers, **values)
+
+
+def _net_layers(r: _Reader, tables: list, where: str) -> tuple[NetLayerSpec, ...] | None:
+    """The layers of ``nn.Sequential``, each ``{ type = "Conv2d" | "ReLU" | "MaxPool2d" |
+    "AvgPool2d" | "Flatten" | "Linear", ... }``. The channels must chain (a Conv2d takes the
+    channels the one before gives), and a Linear comes after the Flatten."""
+    if not 1 <= len(tables) <= MAX_NET_LAYERS:
+        r.problem(where, f"needs 1 to {MAX_NET_LAYERS} layers")
+        return None
+    specs, channels, flat = [], 1, False
+    for number, table in enumerate(tables):
+        here = f"{where}[{number}]"
+        if not isinstance(table, dict):
+            r.problem(here, f"expected a table, got {_describe(table)}")
+            return None
+        kind = table.get("type")
+        if kind in ("ReLU", "Flatten"):
+            r.unknown(table, {"type"}, here)
+            spec = ReluSpec() if kind == "ReLU" else FlattenSpec()
+        elif kind == "Linear":
+            spec = _linear(r, table, here)
+        elif kind in ("Conv2d", *POOL_TYPES):
+            spec = _any_layer(r, table, here)
+        else:
+            r.problem(f"{here}.type", f"unknown layer type {kind!r:.30} (known: Conv2d, "
+                      f"{', '.join(POOL_TYPES)}, ReLU, Flatten, Linear)")
+            return None
+        if spec is None:
+            return None
+        if isinstance(spec, ConvSpec) and spec.in_channels != channels:
+            r.problem(f"{here}.in_channels", f"is {spec.in_channels} but the layer before gives {channels} channels")
+            return None
+        if flat and not isinstance(spec, (LinearSpec, ReluSpec)) or not flat and isinstance(spec, LinearSpec):
+            r.problem(here, "a Linear takes the flattened vector: put Flatten before it, and no Conv2d or pooling after")
+            return None
+        channels = spec.out_channels if isinstance(spec, ConvSpec) else channels
+        flat = flat or isinstance(spec, FlattenSpec)
+        specs.append(spec)
+    return tuple(specs)
+
+
+def _linear(r: _Reader, table: dict, where: str) -> LinearSpec | None:
+    r.unknown(table, {"type", "in_features", "out_features", "bias"}, where)
+    in_features = r.count(table, "in_features", where, 1, 1 << 20, None)
+    out_features = r.count(table, "out_features", where, 1, 1 << 20)
+    bias = r.field(table, "bias", bool, where, True)
+    if out_features is None or bias is None or ("in_features" in table and in_features is None):
+        return None
+    return LinearSpec(in_features, out_features, bias)
 
 
 def _conv_lab(r: _Reader, lab_id: str, table: dict, where: str, images: dict[str, Image]) -> ConvLabSpec | None:
@@ -501,6 +595,8 @@ def _page(r: _Reader, table: dict, where: str, labs: dict[str, LabSpec], exercis
     for part in show:
         if part not in LAB_PARTS:
             r.problem(f"{where}.show", f"unknown part {part!r} (known: {', '.join(LAB_PARTS)})")
+    if isinstance(labs.get(lab), NetworkLabSpec) and not set(show) & set(NETWORK_PARTS):
+        r.problem(f"{where}.show", f"a network lab's page shows some of: {', '.join(NETWORK_PARTS)}")
     exercises = []
     for number, exercise in enumerate(r.field(table, "exercises", list, where, []) or [], start=1):
         parsed = _exercise(r, exercise, f"{where}.exercises[{number}]", labs, exercise_ids)
@@ -566,12 +662,17 @@ def _choices(r: _Reader, table: dict, where: str) -> tuple[Choice, ...] | None:
 
 
 def _answer(r: _Reader, table: dict, where: str, labs: dict[str, LabSpec]) -> AnswerSpec | None:
-    r.unknown(table, {"quantity", "lab", "index", "layer", "input_shape", "init", "steps"}, where)
+    r.unknown(table, {"quantity", "lab", "index", "layer", "input_shape", "init", "steps", "net_index"}, where)
     quantity = r.field(table, "quantity", str, where)
     if quantity is None:
         return None
     if quantity not in QUANTITIES:
         r.problem(f"{where}.quantity", f"unknown quantity {quantity!r} (known: {', '.join(QUANTITIES)})")
+        return None
+    if isinstance(labs.get(table.get("lab")), NetworkLabSpec):
+        return _network_answer(r, table, where, quantity, labs[table["lab"]])
+    if quantity in ("in_features", "receptive_field") or "net_index" in table:
+        r.problem(f"{where}.lab", f"{quantity}{' with net_index' if 'net_index' in table else ''} needs a network lab")
         return None
     if quantity == "parameter_count":
         layer = _any_layer(r, r.field(table, "layer", dict, where) or {}, f"{where}.layer")
@@ -601,6 +702,30 @@ def _answer(r: _Reader, table: dict, where: str, labs: dict[str, LabSpec]) -> An
         r.problem(f"{where}.index", f"must be four indices [batch, channel, row, col], got {index!r:.60}")
         return None
     return AnswerSpec(quantity, lab=lab_id, index=tuple(index)) if lab_id and index else None
+
+
+def _network_answer(r: _Reader, table: dict, where: str, quantity: str, lab: NetworkLabSpec) -> AnswerSpec | None:
+    """A network lab's layer (``net_index``, as ``net[i]`` names it): its output shape, its
+    parameters (without net_index: the whole net's) or its receptive field; or the Linear's
+    in_features."""
+    if quantity not in ("output_shape", "parameter_count", "in_features", "receptive_field"):
+        r.problem(f"{where}.quantity", f"{quantity} is not asked of a network lab (known: output_shape, "
+                  "parameter_count, in_features, receptive_field)")
+        return None
+    needs_layer = quantity in ("output_shape", "receptive_field")
+    if quantity == "in_features" and not any(isinstance(spec, LinearSpec) for spec in lab.layers):
+        r.problem(f"{where}.quantity", "in_features needs a net with a Linear layer")
+        return None
+    if not needs_layer and quantity == "in_features":
+        r.unknown(table, {"quantity", "lab"}, where)
+        return AnswerSpec(quantity, lab=lab.id)
+    net_index = r.count(table, "net_index", where, 0, len(lab.layers) - 1, _MISSING if needs_layer else None)
+    if net_index is None and (needs_layer or "net_index" in table):
+        return None
+    if quantity == "receptive_field" and any(isinstance(s, (FlattenSpec, LinearSpec)) for s in lab.layers[:net_index + 1]):
+        r.problem(f"{where}.net_index", f"net[{net_index}] comes after the Flatten: every output of it sees the whole image")
+        return None
+    return AnswerSpec(quantity, lab=lab.id, net_index=net_index)
 
 
 def load_folder(folder: Path) -> tuple[list[Lesson], list[LessonError]]:

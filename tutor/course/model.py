@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tutor.engine.spec import ConvSpec, LayerSpec, PoolSpec
+from tutor.engine.spec import ConvSpec, LayerSpec, NetLayerSpec, PoolSpec
 
 # What a lab page can show; the lesson picks a subset per page (a lab shows those it has).
-LAB_PARTS = ("input", "kernels", "settings", "output", "steps", "gradient")
+NETWORK_PARTS = ("ledger", "sharing", "field", "training", "canvas")  # what a network lab's pages show
+LAB_PARTS = ("input", "kernels", "settings", "output", "steps", "gradient", *NETWORK_PARTS)
 DEFAULT_PARTS = ("input", "kernels", "output", "steps")
 # What an exercise can ask, and the kind of answer each expects.
 QUANTITIES = {"output_shape": "shape", "output_value": "number", "parameter_count": "integer",
-              "kernels_stay_equal": "choice"}
+              "kernels_stay_equal": "choice", "in_features": "integer", "receptive_field": "integer"}
 Image = tuple[tuple[float, ...], ...]
 
 
@@ -77,7 +78,24 @@ class TrainingLabSpec:
     init: str = "equal"
 
 
-LabSpec = ConvLabSpec | PoolLabSpec | FeatureLabSpec | TrainingLabSpec
+@dataclass(frozen=True)
+class NetworkLabSpec:
+    """A small CNN (``layers``, as ``nn.Sequential`` runs them) on a data set of labelled images,
+    trained with ``torch.optim.<optimizer>`` on batches of ``batch_size``. ``data`` is the data
+    file the lesson's ``dataset`` names (found when the lesson is read, read when the lab opens)."""
+
+    id: str
+    dataset: str
+    data: Path
+    layers: tuple[NetLayerSpec, ...]
+    seed: int = 0
+    batch_size: int = 32
+    lr: float = 0.01
+    optimizer: str = "Adam"
+    epochs: int = 10  # what the shown code runs; the lab trains until paused
+
+
+LabSpec = ConvLabSpec | PoolLabSpec | FeatureLabSpec | TrainingLabSpec | NetworkLabSpec
 
 
 @dataclass(frozen=True)
@@ -99,6 +117,7 @@ class AnswerSpec:
     input_shape: tuple[int, ...] | None = None
     init: str | None = None
     steps: int | None = None
+    net_index: int | None = None  # a network lab's layer, as net[i] names it
 
     @property
     def kind(self) -> str:

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tutor.engine.layers import build, run
+from tutor.engine.layers import build, run, seeded
 from tutor.engine.spec import ConvSpec
 
 
@@ -63,8 +63,7 @@ def make_input(shape: tuple[int, ...], fill: str = "arange", seed: int = 0) -> n
 
 def initial_weights(spec: ConvSpec, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
     """The weight (and bias) ``nn.Conv2d`` initialises itself with under ``manual_seed(seed)``."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded(seed):
         module = build(spec)
     weight = module.weight.detach().numpy().copy()
     bias = module.bias.detach().numpy().copy() if module.bias is not None else None

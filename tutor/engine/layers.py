@@ -4,12 +4,22 @@ learnable parameters, as PyTorch itself reports them."""
 from __future__ import annotations
 
 import math
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import torch
 from torch import nn
 
-from tutor.engine.spec import ConvSpec, LayerSpec, PoolSpec
+from tutor.engine.spec import (
+    ConvSpec,
+    FlattenSpec,
+    LinearSpec,
+    NetLayerSpec,
+    PoolSpec,
+    ReluSpec,
+)
 
 # The tensors are tiny: one thread answers faster than a pool that must wake up.
 torch.set_num_threads(1)
@@ -17,12 +27,38 @@ torch.set_num_threads(1)
 warnings.filterwarnings("ignore", message="Using padding='same'", category=UserWarning)
 
 
+# Modules draw their initial weights from torch's one global generator. Workers build modules at
+# the same time (a lab's seeded weights, an exercise's shapes): every build holds this lock, so a
+# seeded build is never interleaved with another thread's draws.
+_GENERATOR = threading.RLock()
+
+
+@contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Modules built inside draw from ``manual_seed(seed)``; the global generator is left as it was."""
+    with _GENERATOR, torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
 class LayerError(ValueError):
     """Settings torch rejects, with its reason in plain words."""
 
 
-def build(spec: LayerSpec) -> nn.Module:
-    """The real module ``spec`` describes (a conv is initialised from torch's global generator)."""
+def build(spec: NetLayerSpec) -> nn.Module:
+    """The real module ``spec`` describes (a conv is initialised from torch's global generator).
+    A Linear's ``in_features`` must be known here (see ``network.resolved``)."""
+    with _GENERATOR:
+        return _build(spec)
+
+
+def _build(spec: NetLayerSpec) -> nn.Module:
+    if isinstance(spec, ReluSpec):
+        return nn.ReLU()
+    if isinstance(spec, FlattenSpec):
+        return nn.Flatten()
+    if isinstance(spec, LinearSpec):
+        return _checked(nn.Linear, spec.in_features, spec.out_features, bias=spec.bias)
     if isinstance(spec, PoolSpec):
         module = nn.MaxPool2d if spec.kind == "max" else nn.AvgPool2d
         return module(spec.kernel_size, stride=spec.stride, padding=spec.padding, ceil_mode=spec.ceil_mode)
@@ -76,7 +112,7 @@ def plain_words(message: str) -> str:
 REAL_RUN_LIMIT = 1 << 20  # input elements up to which the shape comes from a real forward
 
 
-def output_shape(spec: LayerSpec, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+def output_shape(spec: NetLayerSpec, input_shape: tuple[int, ...]) -> tuple[int, ...]:
     """The output shape, found by running the module on zeros of that shape. A large input runs
     on the meta device (shapes only, no memory); a small one for real, because torch's meta
     convolution imports sympy (+35 MB, ~0.5 s) for what a forward of a few KiB answers."""
@@ -85,13 +121,13 @@ def output_shape(spec: LayerSpec, input_shape: tuple[int, ...]) -> tuple[int, ..
         return tuple(run(build(spec), torch.zeros(input_shape)).shape)
 
 
-def parameter_shapes(spec: LayerSpec) -> dict[str, tuple[int, ...]]:
+def parameter_shapes(spec: NetLayerSpec) -> dict[str, tuple[int, ...]]:
     """Each learnable tensor of the module by name (none for pooling)."""
     with torch.device("meta"):  # shapes only: no memory, no initialisation
         return {name: tuple(p.shape) for name, p in build(spec).named_parameters()}
 
 
-def parameter_count(spec: LayerSpec) -> int:
+def parameter_count(spec: NetLayerSpec) -> int:
     """``sum(p.numel() for p in module.parameters())``, as PyTorch counts it."""
     with torch.device("meta"):
         return sum(p.numel() for p in build(spec).parameters())

@@ -77,3 +77,37 @@ class PoolSpec:
 
 
 LayerSpec = ConvSpec | PoolSpec
+
+
+@dataclass(frozen=True)
+class ReluSpec:
+    """``nn.ReLU()``: no arguments, no parameters, the shape unchanged."""
+
+    def call(self) -> str:
+        return "nn.ReLU()"
+
+
+@dataclass(frozen=True)
+class FlattenSpec:
+    """``nn.Flatten()``: every dimension but the batch made one."""
+
+    def call(self) -> str:
+        return "nn.Flatten()"
+
+
+@dataclass(frozen=True)
+class LinearSpec:
+    """``nn.Linear(in_features, out_features)``. ``in_features`` None: whatever the layer before
+    gives, found by running the net (a lesson may leave it for the learner to work out)."""
+
+    in_features: int | None
+    out_features: int
+    bias: bool = True
+
+    def call(self, in_features: int | None = None) -> str:
+        given = self.in_features if in_features is None else in_features
+        bias = "" if self.bias else ", bias=False"
+        return f"nn.Linear({'?' if given is None else given}, {self.out_features}{bias})"
+
+
+NetLayerSpec = ConvSpec | PoolSpec | ReluSpec | FlattenSpec | LinearSpec

@@ -11,7 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tutor.engine.layers import run
+from tutor.engine.layers import run, seeded
+from tutor.engine.optimizers import SGD
 from tutor.engine.presets import PRESETS
 
 # Kernels closer than this are the same kernel: equal starts stay equal up to float rounding
@@ -72,9 +73,7 @@ class Trainer:
     def __init__(self, image: np.ndarray, target: np.ndarray, init: str, seed: int, lr: float) -> None:
         self.x = torch.from_numpy(np.asarray(image, dtype=np.float32))[None, None]
         self.target = torch.from_numpy(np.asarray(target, dtype=np.float32))[None, None]
-        generator_state = torch.random.fork_rng(devices=[])
-        with generator_state:
-            torch.manual_seed(seed)
+        with seeded(seed):
             self.hidden = nn.Conv2d(1, self.HIDDEN, 3, padding=1)
             self.out = nn.Conv2d(self.HIDDEN, 1, 1)
         if init == "equal":
@@ -85,33 +84,30 @@ class Trainer:
         elif init != "random":
             raise ValueError(f"unknown init {init!r}")
         self.net = nn.Sequential(self.hidden, nn.ReLU(), self.out)
-        self.lr = lr
+        self.optimizer = SGD(self.net.parameters(), lr)  # torch.optim.SGD's update, tested equal to it
         self.losses: list[float] = []
         self.last_gradients = torch.zeros_like(self.hidden.weight)
         self._lock = threading.Lock()
 
+    @property
+    def lr(self) -> float:
+        return self.optimizer.lr
+
     def set_lr(self, lr: float) -> None:
         with self._lock:
-            self.lr = lr
+            self.optimizer.lr = lr
 
     def step(self, count: int = 1) -> Snapshot:
         """``count`` SGD steps; returns the state after them."""
         with self._lock:
             for _ in range(count):
-                self.net.zero_grad()
+                self.optimizer.zero_grad()
                 loss = F.mse_loss(self.net(self.x), self.target)
                 loss.backward()
                 self.last_gradients = self.hidden.weight.grad.detach().clone()
-                self._sgd_update()
+                self.optimizer.step()
                 self.losses.append(float(loss.detach()))
             return self._snapshot()
-
-    def _sgd_update(self) -> None:
-        """Plain SGD, ``p -= lr * p.grad``: what ``torch.optim.SGD(lr=lr)`` does (tested equal to
-        it); building that optimizer imports torch._dynamo, +70 MB and ~1 s for one line."""
-        with torch.no_grad():
-            for parameter in self.net.parameters():
-                parameter.add_(parameter.grad, alpha=-self.lr)
 
     def snapshot(self) -> Snapshot:
         with self._lock:

@@ -32,3 +32,52 @@ def conv_code(spec, x, weight, bias, output) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def classifier_code(specs, *, data_file: str, peak: int, input_side: tuple[int, int], seed: int, lr: float,
+                    batch_size: int, optimizer: str, epochs: int) -> str:
+    """The training the lab runs, as the standard PyTorch loop: the same seed, the same shuffles,
+    the same numbers (a test runs it beside the lab's trainer). Lines fit 76 columns."""
+    from tutor.labs.network_text import short_call
+
+    height, width = input_side
+    layers = "\n".join(f"    nn.{short_call(spec)}," for spec in specs)
+    return f"""import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+# The lesson's data set: plain arrays, read without pickle.
+path = {data_file!r}
+data = np.load(path, allow_pickle=False)
+# Images [N, 1, {height}, {width}] scaled to 0..1, their digits,
+# and the fixed split into training and test images.
+x = torch.from_numpy(data["images"]).float().unsqueeze(1) / {peak}
+y = torch.from_numpy(data["labels"]).long()
+train = torch.from_numpy(data["train"]).long()
+test = torch.from_numpy(data["test"]).long()
+
+torch.manual_seed({seed})
+net = nn.Sequential(
+{layers}
+)
+loader = DataLoader(
+    TensorDataset(x[train], y[train]), batch_size={batch_size},
+    shuffle=True, generator=torch.Generator().manual_seed({seed}))
+optimizer = torch.optim.{optimizer}(net.parameters(), lr={lr})
+loss_fn = nn.CrossEntropyLoss()
+
+for epoch in range({epochs}):
+    net.train()
+    for images, labels in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(net(images), labels)
+        loss.backward()
+        optimizer.step()
+    net.eval()
+    with torch.no_grad():
+        right = net(x[test]).argmax(dim=1) == y[test]
+    accuracy = right.float().mean().item()
+    print(f"epoch {{epoch + 1}}: loss {{loss.item():.4f}}, "
+          f"test accuracy {{accuracy:.1%}}")
+"""

@@ -11,10 +11,11 @@ from tutor.course.model import (
     AnswerSpec,
     ConvLabSpec,
     LabSpec,
+    NetworkLabSpec,
     PoolLabSpec,
     TrainingLabSpec,
 )
-from tutor.engine.spec import ConvSpec, LayerSpec, PoolSpec
+from tutor.engine.spec import ConvSpec, FlattenSpec, LayerSpec, LinearSpec, PoolSpec
 from tutor.labs.explain import shape_text, side_formula
 from tutor.labs.mistakes import (
     conv_value_mistakes,
@@ -46,6 +47,8 @@ def expected(answer: AnswerSpec, labs: dict[str, LabSpec]) -> Expected:
     from tutor.engine.layers import LayerError
 
     try:
+        if isinstance(labs.get(answer.lab), NetworkLabSpec):
+            return _network(answer, labs[answer.lab])
         if answer.quantity == "parameter_count":
             return _parameter_count(answer.layer)
         if answer.lab is None:
@@ -170,3 +173,107 @@ def _kernels_stay_equal(lab: TrainingLabSpec, init: str, steps: int) -> Expected
     )
     return Expected("choice", stays, solution,
                     prediction_mistakes(stays, steps, init, snapshot.distinct_kernels, len(kernels), identical_steps))
+
+
+# --- a whole net ---------------------------------------------------------------------------------
+def _network(answer: AnswerSpec, lab: NetworkLabSpec) -> Expected:
+    """A row of the net's ledger (its output shape or parameters), the whole net's parameters,
+    the Linear's in_features, or a layer's receptive field: from the lab's session."""
+    from tutor.labs.network import NetworkSession
+
+    session = NetworkSession(lab)
+    try:
+        row = session.row(answer.net_index) if answer.net_index is not None else None
+    except IndexError as error:
+        raise QuantityError(str(error)) from None
+    if answer.quantity == "output_shape" and row is not None:
+        return _row_shape(row, session.rows)
+    if answer.quantity == "parameter_count":
+        return _row_parameters(row) if row is not None else _net_parameters(session)
+    if answer.quantity == "in_features":
+        return _in_features(session)
+    if answer.quantity == "receptive_field" and row is not None:
+        return _field_size(session, row.index)
+    raise QuantityError(f"{answer.quantity} of a network lab needs net_index")
+
+
+def _row_shape(row, rows) -> Expected:
+    from tutor.labs.network_mistakes import row_shape_mistakes
+
+    if isinstance(row.spec, (ConvSpec, PoolSpec)):
+        done = _output_shape(row.spec, row.input_shape)
+        return Expected("shape", done.value, f"net[{row.index}]: {done.solution}", row_shape_mistakes(row, rows))
+    shape, out = row.input_shape, row.output_shape
+    if isinstance(row.spec, FlattenSpec):
+        how = (f"nn.Flatten() keeps dim 0, the batch ({shape[0]}), and makes one vector of the rest: "
+               f"{' × '.join(map(str, shape[1:]))} = {out[1]}.")
+    elif isinstance(row.spec, LinearSpec):
+        how = (f"{row.spec.call()} turns the last dim, {shape[-1]} numbers, into {out[-1]}: one output per "
+               "row of its weight, for each image of the batch.")
+    else:
+        how = "nn.ReLU() works on each number on its own, max(0, x): the shape stays."
+    solution = f"net[{row.index}] takes {shape_text(shape)}. {how}\nSo: {shape_text(out)}."
+    return Expected("shape", tuple(out), solution, row_shape_mistakes(row, rows))
+
+
+def _row_parameters(row) -> Expected:
+    from tutor.labs.network_mistakes import row_parameter_mistakes
+
+    if isinstance(row.spec, (ConvSpec, PoolSpec)):
+        done = _parameter_count(row.spec)
+        return Expected("integer", done.value, f"net[{row.index}]: {done.solution}", row_parameter_mistakes(row))
+    if isinstance(row.spec, LinearSpec):
+        i, o = row.spec.in_features, row.spec.out_features
+        bias = f" + bias [{o}] = {i * o} + {o}" if row.spec.bias else ""
+        solution = f"net[{row.index}] = {row.spec.call()}: weight [{o}, {i}] = {i} × {o}{bias} = {row.parameters}."
+    else:
+        solution = f"net[{row.index}] = {row.spec.call()} has nothing to learn: 0 parameters."
+    return Expected("integer", row.parameters, solution, row_parameter_mistakes(row))
+
+
+def _net_parameters(session) -> Expected:
+    from tutor.labs.network_mistakes import net_parameter_mistakes
+
+    rows, dense = session.rows, session.dense_parameters()
+    total = session.total_parameters()
+    counted = [f"- net[{row.index}] {row.call}: {row.parameters}" for row in rows if row.parameters]
+    solution = "\n".join(["sum(p.numel() for p in net.parameters()), layer by layer:", *counted,
+                          f"total: {' + '.join(str(row.parameters) for row in rows if row.parameters)} = {total}",
+                          f"A fully connected net of the same sizes would need {sum(dense):,}."])
+    return Expected("integer", total, solution, net_parameter_mistakes(rows, dense, total))
+
+
+def _in_features(session) -> Expected:
+    from tutor.labs.network_mistakes import in_features_mistakes
+
+    flatten = next(row for row in session.rows if isinstance(row.spec, FlattenSpec))
+    n, c, h, w = flatten.input_shape
+    value = session.in_features()
+    solution = (f"Flatten (net[{flatten.index}]) receives {shape_text(flatten.input_shape)} and gives "
+                f"[{n}, {c} × {h} × {w}] = [{n}, {value}]: each image is one vector of {value} numbers, "
+                f"so the Linear is nn.Linear({value}, ...). The batch ({n}) is never part of in_features.")
+    return Expected("integer", value, solution, in_features_mistakes(session.rows, session.specs, value))
+
+
+def _field_size(session, net_index: int) -> Expected:
+    from tutor.engine.network import field_formula
+    from tutor.labs.network_mistakes import field_mistakes
+
+    fields = field_formula(session.specs, net_index)
+    lines = ["size = size before + (k - 1) × jump before;  jump = jump before × stride  (start: size 1, jump 1)"]
+    size, jump = 1, 1
+    for spec, field in zip(session.specs[:net_index + 1], fields):
+        if isinstance(spec, (ConvSpec, PoolSpec)):
+            lines.append(f"- {spec.call()}: {size} + ({spec.kernel_size} - 1) × {jump} = {field.size}, "
+                         f"jump {jump} × {field.jump // jump} = {field.jump}")
+        size, jump = field.size, field.jump
+    value = fields[-1].size
+    _, _, rows, cols = session.row(net_index).output_shape
+    middle = (0, rows // 2, cols // 2)
+    mask, _ = session.field(net_index, middle)
+    height, width = mask.any(axis=1).sum(), mask.any(axis=0).sum()
+    lines.append(f"A cell of net[{net_index}] sees {value} × {value} input pixels, fewer at the border, where part "
+                 f"of its field is padding. Autograd, for cell [0, 0, {middle[1]}, {middle[2]}]: the gradient with "
+                 f"respect to the input is non-zero on a block of {height} × {width} pixels"
+                 f"{'' if height == width == value else ' (cut by the image: ' + str(mask.shape[0]) + ' pixels a side)'}.")
+    return Expected("integer", value, "\n".join(lines), field_mistakes(session.specs, net_index, value))

@@ -47,11 +47,11 @@ def unrolled_lines(unrolled, max_terms: int | None = None, max_channels: int | N
                    decimals=None, output_decimals: int = 0) -> list[str]:
     """One line per input channel (the first ``max_channels``, if given), then the bias and the
     sum. ``decimals(terms)``: the decimals the grids write a channel's input and kernel with;
-    ``output_decimals``: the output map's, for the total."""
+    ``output_decimals``: the output map's, for the subtotals, the bias and the total."""
     shown = unrolled.channels if max_channels is None else unrolled.channels[:max_channels]
     alone = len(unrolled.channels) == 1 and unrolled.bias is None  # its subtotal is the output
-    lines = [f"in {t.in_channel}:  "
-             f"{channel_line(t, max_terms, (*(decimals(t) if decimals else (0, 0)), output_decimals * alone))}"
+    # Subtotals, the bias and the total are written as the output map writes its numbers.
+    lines = [f"in {t.in_channel}:  {channel_line(t, max_terms, (*(decimals(t) if decimals else (0, 0)), output_decimals))}"
              for t in shown]
     if len(shown) < len(unrolled.channels):
         rest = unrolled.channels[len(shown):]
@@ -60,10 +60,10 @@ def unrolled_lines(unrolled, max_terms: int | None = None, max_channels: int | N
     if alone:
         return lines  # the one channel's total is the output: no sum to write
     values = [t.subtotal for t in unrolled.channels]
-    parts = [format_term(v) for v in values]
+    parts = [format_term(v, output_decimals) for v in values]
     if unrolled.bias is not None:
         values.append(unrolled.bias)
-        parts.append(f"{format_term(unrolled.bias)} (bias)")
+        parts.append(f"{format_term(unrolled.bias, output_decimals)} (bias)")
     shown = sum((printed(v) for v in values), Decimal(0))
     lines.append(f"sum:   {' + '.join(parts)} {equals(shown, unrolled.total)} {fixed(unrolled.total, output_decimals)}")
     return lines

@@ -26,9 +26,11 @@ class CodeScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     CodeScreen { align: center middle; }
     CodeScreen > VerticalScroll {
-        width: 90%; max-width: 110; height: 80%;
+        width: 100%; max-width: 110; height: 90%;
         border: thick $primary; border-title-color: $primary; background: $surface; padding: 0 1;
+        overflow-x: auto;  /* a line of code is never broken: a long one scrolls, with its scrollbar */
     }
+    CodeScreen #code { width: auto; }
     CodeScreen #code-status { height: auto; color: $success; }
     CodeScreen #code-status.-error { color: $error; }
     """
@@ -41,7 +43,7 @@ class CodeScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll() as scroll:
             scroll.border_title = "The lab in PyTorch  (w saves, Esc closes)"
-            yield Static(Syntax(self.code, "python", word_wrap=True), id="code")
+            yield Static(Syntax(self.code, "python", word_wrap=False), id="code")
             yield Plain(id="code-status")
 
     def action_write(self) -> None:

@@ -16,6 +16,7 @@ from tutor.course.model import (
     ConvLabSpec,
     FeatureLabSpec,
     Lesson,
+    NetworkLabSpec,
     PoolLabSpec,
     TrainingLabSpec,
 )
@@ -25,6 +26,7 @@ from tutor.widgets.drill import DrillCard
 from tutor.widgets.exercise import ExerciseCard
 from tutor.widgets.feature_lab import FeatureLabView
 from tutor.widgets.lab import LabView
+from tutor.widgets.network_lab import NetworkLabView
 from tutor.widgets.page import Page
 from tutor.widgets.pool_lab import PoolLabView
 from tutor.widgets.prose import Prose
@@ -34,7 +36,7 @@ from tutor.widgets.training_lab import TrainingLabView
 
 # Which widget shows which kind of lab.
 LAB_VIEWS = {ConvLabSpec: ConvLabView, PoolLabSpec: PoolLabView, FeatureLabSpec: FeatureLabView,
-             TrainingLabSpec: TrainingLabView}
+             TrainingLabSpec: TrainingLabView, NetworkLabSpec: NetworkLabView}
 
 SUMMARY_TITLE = "Your results"
 ANSWER_STARTERS = frozenset("0123456789-.[(")  # what an answer may start with: never a page or lab key
@@ -66,11 +68,17 @@ class LessonScreen(Screen):
 
     page_index: reactive[int] = reactive(0, init=False)
 
-    def __init__(self, lesson: Lesson, page: int = 0) -> None:
+    def __init__(self, lesson: Lesson, page: int = 0, sessions: dict | None = None) -> None:
         super().__init__()
         self.lesson = lesson
         self._page_lock = asyncio.Lock()  # one page is built at a time, however fast keys come
         self._answer_first = False  # the next Tab goes to the answer box (see action_tab_in)
+        # A network lab's session, kept from page to page (it trains), and by the app from visit to visit.
+        self.lab_sessions: dict[str, object] = {} if sessions is None else sessions
+        # The page's lab and whether it asks a question: looked up once a page, not by a DOM query
+        # for every binding the footer checks on every key.
+        self._lab: LabView | None = None
+        self._asks = False
         self.set_reactive(LessonScreen.page_index, min(max(page, 0), self.page_count - 1))
 
     @property
@@ -118,7 +126,8 @@ class LessonScreen(Screen):
 
     def action_lab(self, name: str, *args) -> None:
         """Forward a key to the page's lab, wherever the focus is on the page."""
-        getattr(self.query_one(LabView), f"action_{name}")(*args)
+        if self._lab is not None:
+            getattr(self._lab, f"action_{name}")(*args)
 
     def action_exercise(self, name: str) -> None:
         """Ctrl+T / Ctrl+R from anywhere on the page: for the question the focus is in, else the
@@ -132,20 +141,18 @@ class LessonScreen(Screen):
     def describe_binding(self, binding: Binding) -> str | None:
         """What a lab key does on this page, where the lab says (Space trains in the training lab)."""
         _, action, parameters = actions.parse(binding.action)
-        labs = self.query(LabView)
-        if action != "lab" or not labs:
+        if action != "lab" or self._lab is None:
             return None
-        return labs.first().KEY_HELP.get(str(parameters[0]))
+        return self._lab.KEY_HELP.get(str(parameters[0]))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "exercise":
-            return bool(self.query(ExerciseCard))  # hidden from the footer on pages without a question
+            return self._asks  # hidden from the footer on pages without a question
         if action != "lab":
             return True
-        labs = self.query(LabView)
-        if not labs:
+        if self._lab is None:
             return False  # hidden from the footer on pages without a lab
-        return labs.first().check_action(str(parameters[0]), parameters[1:])
+        return self._lab.check_action(str(parameters[0]), parameters[1:])
 
     async def watch_page_index(self) -> None:
         await self._show_page()
@@ -158,9 +165,13 @@ class LessonScreen(Screen):
         self.title = clean(self.lesson.title)
         self.sub_title = clean(self.page_title if self.on_summary else f"{self.page_number}: {self.page_title}")
         container = self.query_one("#page", Page)
+        self._lab, self._asks = None, False
         await container.remove_children()
         await container.mount_all(self._page_widgets())
+        self._lab = next(iter(container.query_children(LabView)), None)
+        self._asks = bool(container.query_children(ExerciseCard))
         container.scroll_to_top()
+        self._tell_labs()
         self._update_bar()
         self._focus_first()
         self.refresh_bindings()
@@ -176,7 +187,9 @@ class LessonScreen(Screen):
         widgets.append(Prose(page.body, id="prose"))
         if page.lab:
             spec = self.lesson.labs[page.lab]
-            widgets.append(LAB_VIEWS[type(spec)](spec, page.show, prose=page.body, id="lab"))
+            view = LAB_VIEWS[type(spec)]
+            shared = {"sessions": self.lab_sessions} if view is NetworkLabView else {}
+            widgets.append(view(spec, page.show, prose=page.body, id="lab", **shared))
         widgets += [ExerciseCard(exercise, self.lesson.labs, record.exercises.get(exercise.id))
                     for exercise in page.exercises]
         if page.drill is not None:
@@ -188,6 +201,21 @@ class LessonScreen(Screen):
         card = event.card
         self.app.exercise_changed(self.lesson.id, card.exercise.id, attempted=event.attempted, solved=card.solved,
                                   hints=card.hints_shown, revealed=card.revealed)
+        self._tell_labs()
+        if (card.solved or card.revealed) and isinstance(self.focused, Input) and self.focused in card.query(Input):
+            # Done with this box: the page takes the focus, where it is (the solution stays in view),
+            # and the next answer typed goes to the next open question's box.
+            self.query_one("#page").focus(scroll_visible=False)
+
+    def _tell_labs(self) -> None:
+        """A network lab's ledger shows ``?`` where a question of the lesson about it is still open."""
+        records = self.app.progress.lesson(self.lesson.id).exercises
+        for lab in self.query(NetworkLabView):
+            lab.hidden = frozenset(
+                (exercise.answer.quantity, exercise.answer.net_index)
+                for page in self.lesson.pages for exercise in page.exercises
+                if exercise.answer.lab == lab.spec.id
+                and not ((record := records.get(exercise.id)) and (record.solved or record.revealed)))
 
     @on(DrillCard.Scored)
     def _drill_scored(self, event: DrillCard.Scored) -> None:

@@ -52,7 +52,10 @@ def _footprint(static: Plain, text: str) -> tuple[int, ...]:
     widget as wide as its text (``width: auto``)."""
     width = static.content_size.width
     rows = [len(line) for line in text.splitlines() or [""]]
-    height = plain(text).get_height(static.styles, width) if width else len(rows)  # not laid out: no wrapping
+    if not width or max(rows) <= width:  # not laid out, or no line to wrap: a line a row
+        height = len(rows)
+    else:
+        height = plain(text).get_height(static.styles, width)
     return (height, max(rows)) if static.styles.width is not None and static.styles.width.is_auto else (height,)
 
 
@@ -268,9 +271,11 @@ class LabView(Vertical):
         page.scroll_to_region(Region(0, top, 1, height), animate=False, immediate=True)
 
     def find_grids(self) -> None:
-        """Index the mounted grids by the slice they show (after the parts change)."""
+        """Index the mounted grids by the slice they show, and find the arithmetic's box (after the
+        parts change): a step looks nothing up in the page."""
         self.grids = {grid.address: grid for grid in self.query(TensorGrid) if grid.address is not None}
         self._lit &= set(self.grids)
+        self._steps = next(iter(self.query("#steps").results(Plain)), None)
 
     def update_grids(self, addresses) -> None:
         """New values for the grids showing ``addresses`` (those not on the page are skipped).
@@ -354,9 +359,8 @@ class LabView(Vertical):
     def show_step(self) -> None:
         """Highlight the selected cell's window and write out its arithmetic. Only the grids
         that were or become highlighted are touched: a step costs the same at any lab size."""
-        boxes = self.query("#steps").results(Plain)
-        box = next(boxes, None)
-        if not self.stepping or box is None:  # none while a new layer's grids are being mounted
+        box = getattr(self, "_steps", None)
+        if not self.stepping or box is None or not box.is_attached:  # none while a new layer's grids are being mounted
             return
         step = self.explain(self.step)
         now = {a for a in (*step.windows, *step.marked) if a in self.grids}

@@ -4,30 +4,24 @@ keys keep working."""
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
-
-from textual import on, work
-from textual.message import Message
+from textual import on
 from textual.widgets import Sparkline
-from textual.worker import get_current_worker
 
 from tutor.labs.session import Address
 from tutor.numbers import format_number
 from tutor.widgets.flow import Flow
-from tutor.widgets.lab import LabView
+from tutor.widgets.live_training import LiveTrainingView
 from tutor.widgets.stepper import Stepper
 from tutor.widgets.tensor_grid import TensorGrid
 from tutor.widgets.text import Plain
 
 RATES = (0.01, 0.03, 0.1, 0.3, 1.0)
 STEPS_PER_FRAME = 5
-FRAME_SECONDS = 1 / 20
 MAX_STEPS = 5000
 CHART_STEPS = 200  # the loss chart shows the last 200 steps
 
 
-class TrainingLabView(LabView):
+class TrainingLabView(LiveTrainingView):
     """Live SGD on a tiny net; ``s`` steps once, Space runs or pauses, ``r`` starts again."""
 
     HELP = """
@@ -43,13 +37,6 @@ and press **← / →** to change them (a new init starts again; a new rate appl
     TrainingLabView #loss-scale { color: $text-muted; margin: 0 0 1 0; }
     TrainingLabView #train-status { margin-top: 1; text-style: bold; }
     """
-
-    @dataclass
-    class Trained(Message):
-        """A worker took some steps: here is the state after them."""
-
-        snapshot: object
-        finished: bool
 
     def make_session(self):
         from tutor.labs.training import TrainingSession
@@ -98,29 +85,19 @@ and press **← / →** to change them (a new init starts again; a new rate appl
 
     def watch_playing(self, playing: bool) -> None:
         if playing and self.ready:
-            self._run()
+            self.start_training()
         elif self.ready:
             self._show(self.session.snapshot)  # the status line drops "running"
 
-    @work(thread=True, exclusive=True, group="train")
-    def _run(self) -> None:
-        """Train in chunks while playing; each chunk's result goes to the screen as a message."""
-        worker, session = get_current_worker(), self.session
-        while self.playing and not worker.is_cancelled:
-            snapshot = session.step(STEPS_PER_FRAME)
-            finished = snapshot.step >= MAX_STEPS
-            self.post_message(self.Trained(snapshot, finished))
-            if finished:
-                return
-            time.sleep(FRAME_SECONDS)
+    def train_chunk(self):
+        snapshot = self.session.step(STEPS_PER_FRAME)
+        return snapshot, snapshot.step >= MAX_STEPS
 
-    @on(Trained)
-    def _trained(self, event: Trained) -> None:
-        if self.playing or event.finished:
-            self._show(event.snapshot)
-        if event.finished:
-            self.playing = False
-            self.say(f"Stopped after {MAX_STEPS} steps: r starts again.")
+    def show_trained(self, snapshot) -> None:
+        self._show(snapshot)
+
+    def finished_text(self) -> str:
+        return f"Stopped after {MAX_STEPS} steps: r starts again."
 
     def _warn(self, diverging: bool) -> None:
         """While the loss grows, say so with its numbers as they are now; say once when it no
