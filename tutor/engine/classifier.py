@@ -54,27 +54,32 @@ class Classifier:
         self._evaluated = self._evaluate()
 
     def train(self, batches: int = 1) -> Progress:
-        """``batches`` optimiser steps; at the end of each epoch, the test accuracy."""
+        """``batches`` optimiser steps; at the end of each epoch, the test accuracy. The lock is
+        taken a batch at a time: the screen, reading the net, never waits for a whole chunk."""
+        for _ in range(batches):
+            with self._lock:
+                self._train_batch()
         with self._lock:
-            self.net.train()
-            for _ in range(batches):
-                batch = next(self._batches, None)
-                if batch is None:
-                    self._batches = iter(self.loader)  # a new epoch, a new shuffle
-                    batch = next(self._batches)
-                images, labels = batch
-                self.optimizer.zero_grad()
-                loss = self.loss_fn(self.net(images), labels)
-                loss.backward()
-                self.optimizer.step()
-                self.losses.append(float(loss.detach()))
-                if len(self.losses) % len(self.loader) == 0:
-                    self.epoch += 1
-                    self._evaluated = self._evaluate()
-                    self.accuracies.append(self._evaluated[0])
             if len(self.losses) % len(self.loader):
-                self._evaluated = self._evaluate()
+                self._evaluated = self._evaluate()  # mid-epoch: the accuracy now, for the screen
             return self._progress()
+
+    def _train_batch(self) -> None:
+        self.net.train()
+        batch = next(self._batches, None)
+        if batch is None:
+            self._batches = iter(self.loader)  # a new epoch, a new shuffle
+            batch = next(self._batches)
+        images, labels = batch
+        self.optimizer.zero_grad()
+        loss = self.loss_fn(self.net(images), labels)
+        loss.backward()
+        self.optimizer.step()
+        self.losses.append(float(loss.detach()))
+        if len(self.losses) % len(self.loader) == 0:
+            self.epoch += 1
+            self._evaluated = self._evaluate()
+            self.accuracies.append(self._evaluated[0])
 
     def _evaluate(self) -> tuple[float, np.ndarray]:
         """Test accuracy and the confusion matrix (``torch.bincount`` of true × predicted)."""

@@ -4,13 +4,24 @@ a digit the learner draws; every number from torch."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from tutor.course.datasets import Dataset, load_dataset
 from tutor.course.model import NetworkLabSpec
 from tutor.engine import network
+from tutor.engine.classifier import Progress
 from tutor.engine.network import Field, LedgerRow
 from tutor.engine.spec import LinearSpec, ReluSpec
+
+
+@dataclass(frozen=True)
+class TrainingState:
+    progress: Progress
+    image: np.ndarray  # [H, W], 0..1
+    kernels: np.ndarray  # the first layer's weight [out, in, k, k]
+    maps: np.ndarray  # the first layer's output for the image [out, H, W]
 
 
 class NetworkSession:
@@ -90,6 +101,19 @@ class NetworkSession:
             self._trainer = Classifier(self.specs, d.images, d.labels, d.train, d.test, peak=d.peak, seed=s.seed,
                                        lr=s.lr, batch_size=s.batch_size, optimizer=s.optimizer)
         return self._trainer
+
+    def train(self, batches: int) -> TrainingState:
+        """Up to ``batches`` more (never past the lesson's epochs), and the state after them."""
+        self.trainer().train(min(batches, self.batches_left()))
+        return self.training_state()
+
+    def training_state(self) -> TrainingState:
+        """What the training part shows, worked out here (in the training worker while it runs):
+        progress, the test image watched, the first layer's kernels and their maps of it."""
+        trainer = self.trainer()
+        image = trainer.image(int(self.data.test[self.watched]))
+        _, outputs = trainer.look(image)
+        return TrainingState(trainer.progress(), image, trainer.first_kernels(), outputs[0])
 
     def restart(self) -> None:
         """Training from the start again: the same seed, the same numbers."""

@@ -4,6 +4,7 @@ net's, the receptive field of a cell, live training, and a digit the learner dra
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from textual import on
@@ -15,13 +16,15 @@ from textual.widgets import Sparkline
 from tutor.labs.session import Address
 from tutor.numbers import format_number
 from tutor.widgets.flow import Flow
+from tutor.widgets.lab import set_text
 from tutor.widgets.live_training import LiveTrainingView
 from tutor.widgets.stepper import Stepper
 from tutor.widgets.tensor_grid import TensorGrid
 from tutor.widgets.text import Plain, plain
 
-BATCHES_PER_FRAME = 4
+BATCHES_PER_FRAME = 8
 CHART_BATCHES = 300
+FULL_FRAME_SECONDS = 1.0  # while training, the grids and the matrix are redrawn this often at most
 VECTOR_ROW = 16  # a flattened vector is shown 16 numbers a row
 
 
@@ -266,7 +269,7 @@ arrows on its map choose the cell. On the canvas, see *Your digit*.
     def action_train_step(self) -> None:
         if self.ready and self.session.batches_left():
             self.playing = False
-            self._show_progress(self.session.trainer().train(1))
+            self._show_state(self.session.train(1))
 
     def watch_playing(self, playing: bool) -> None:
         if playing and self.ready and "training" in self.show:
@@ -279,12 +282,20 @@ arrows on its map choose the cell. On the canvas, see *Your digit*.
             self._show_training()
 
     def train_chunk(self):
-        """A few batches, never past the lesson's last epoch: the numbers end where the script's do."""
-        progress = self.session.trainer().train(min(BATCHES_PER_FRAME, self.session.batches_left()))
-        return progress, not self.session.batches_left()
+        """A few batches, never past the lesson's last epoch (the numbers end where the script's
+        do), and what the screen shows after them, worked out here in the worker."""
+        state = self.session.train(BATCHES_PER_FRAME)
+        return state, not self.session.batches_left()
 
-    def show_trained(self, progress) -> None:
-        self._show_progress(progress)
+    def show_trained(self, state) -> None:
+        """While it trains: the status line every chunk, the rest (17 grids, the matrix, the
+        chart) a few times a second; each full frame costs the screen tens of milliseconds."""
+        now = time.monotonic()
+        if now - getattr(self, "_shown_at", 0.0) >= FULL_FRAME_SECONDS or not self.session.batches_left():
+            self._shown_at = now
+            self._show_state(state)
+        else:
+            self._show_status(state.progress)
 
     def finished_text(self) -> str:
         return f"{self.session.spec.epochs} epochs, as the script (c) runs them: r starts again."
@@ -301,26 +312,32 @@ arrows on its map choose the cell. On the canvas, see *Your digit*.
     def watch_digit(self) -> None:
         if self.ready:
             self.session.watched = self.digit
-            self._show_training()
+            if not self.playing:  # else the next chunk of training brings it
+                self._show_training()
 
     def _show_training(self) -> None:
-        self._show_progress(self.session.trainer().progress())
+        self._show_state(self.session.training_state())
 
-    def _show_progress(self, progress) -> None:
-        from tutor.labs.network_text import confusion_text, status_text
+    def _show_status(self, progress) -> None:
+        from tutor.labs.network_text import status_text
 
-        s, trainer = self.session, self.session.trainer()
-        self.query_one("#train-status", Plain).update(status_text(progress, trainer.batches_per_epoch, self.playing))
+        # set_text: a layout of the page only when a text's footprint changes, not on every frame
+        set_text(self.query_one("#train-status", Plain),
+                 status_text(progress, self.session.trainer().batches_per_epoch, self.playing))
+
+    def _show_state(self, state) -> None:
+        """Put a training state on screen: values only, nothing computed here."""
+        from tutor.labs.network_text import confusion_text
+
+        progress = state.progress
+        self._show_status(progress)
         self.query_one("#loss", Sparkline).data = list(progress.losses[-CHART_BATCHES:])
         history = " ".join(f"{a:.0%}" for a in progress.accuracies[-12:])
-        self.query_one("#accuracy", Plain).update(f"test accuracy after each epoch: {history or '–'}")
-        image = trainer.image(int(s.data.test[self.digit]))
-        _, outputs = trainer.look(image)
-        kernels = trainer.first_kernels()
-        self.query_one("#confusion", Plain).update(confusion_text(progress.confusion))
-        values = {Address("image"): image}
-        values |= {Address("w", (o, 0)): kernels[o, 0] for o in range(len(kernels))}
-        values |= {Address("map", (o,)): outputs[0][o] for o in range(len(kernels))}
+        set_text(self.query_one("#accuracy", Plain), f"test accuracy after each epoch: {history or '–'}")
+        set_text(self.query_one("#confusion", Plain), confusion_text(progress.confusion))
+        values = {Address("image"): state.image}
+        values |= {Address("w", (o, 0)): kernel[0] for o, kernel in enumerate(state.kernels)}
+        values |= {Address("map", (o,)): plane for o, plane in enumerate(state.maps)}
         for address, value in values.items():
             if (grid := self.grids.get(address)) is not None:
                 grid.values = value

@@ -180,6 +180,7 @@ class TensorGrid(Widget, can_focus=True):
         self._held_width = 0  # the cells keep at least this width (see watch_values)
         self._released = False  # the next values may narrow the cells (see release_width)
         self._highlights: dict[str, Style] | None = None
+        self._paint: tuple | None = None
         self.set_reactive(TensorGrid.values, as_grid(values))
         self._measure()
 
@@ -438,27 +439,35 @@ class TensorGrid(Widget, can_focus=True):
         return self._highlights
 
     def notify_style_update(self) -> None:
-        self._highlights = None
+        self._highlights = self._paint = None
         super().notify_style_update()
+
+    def _painting(self) -> tuple:
+        """The grid's own style, its background and the theme, worked out once per change of
+        style: each is a walk up the DOM, and a screen of heat maps draws a hundred lines."""
+        if self._paint is None:
+            self._paint = (self.rich_style, self.background_colors[1], self.app.current_theme)
+        return self._paint
 
     def render_line(self, y: int) -> Strip:
         values, pad = self.values, self.pad
         (top, left), (rows, cols) = self.view, self.view_size
         row = y + top - pad
+        style, base, theme = self._painting()
         if y >= rows:
-            return Strip.blank(self.size.width, self.rich_style)
+            return Strip.blank(self.size.width, style)
         # Everything a cell needs, read once a line: a reactive read costs about a microsecond,
         # and a 64-column row has 64 cells.
         line = _Line(
             values=values, row=row, rows=len(values), cols=len(values[0]) if values else 0,
-            scale=self._scale, decimals=self._decimals, base=self.background_colors[1], theme=self.app.current_theme,
+            scale=self._scale, decimals=self._decimals, base=base, theme=theme,
             cursor=self.cursor if self.has_focus else None, editing=self.editing, pad_text=self.pad_text,
             window=self.window, marked=self.marked, dropped=self.dropped, width=self.cell_width - 2,
             styles=self._highlight_styles(),
         )
         draw = line.shade if self.compact else line.cell
         segments = [draw(col) for col in range(left - pad, left - pad + cols)]
-        return Strip(segments).extend_cell_length(self.size.width, self.rich_style)
+        return Strip(segments).extend_cell_length(self.size.width, style)
 
 
 @dataclass(slots=True)
