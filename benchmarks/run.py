@@ -57,10 +57,11 @@ class Terminal:
             os.execvp(argv[0], argv)
         self.screen = b""
 
-    def read(self, timeout: float) -> tuple[bytes, float | None]:
-        """Everything written until ``timeout`` of silence; and when the last byte arrived."""
-        out, last = b"", None
-        while True:
+    def read(self, timeout: float, total: float = 5.0) -> tuple[bytes, float | None]:
+        """Everything written until ``timeout`` of silence (or ``total`` seconds: a blinking
+        cursor is never silent for long); and when the last byte arrived."""
+        out, last, deadline = b"", None, time.perf_counter() + total
+        while time.perf_counter() < deadline:
             ready, _, _ = select.select([self.fd], [], [], timeout)
             if not ready:
                 return out, last
@@ -70,6 +71,7 @@ class Terminal:
                 return out, last
             out, last = out + chunk, time.perf_counter()
             self.screen += chunk
+        return out, last
 
     def wait_for(self, text: str, limit: float = 30.0) -> float:
         """Seconds from start until ``text`` has appeared on screen."""
@@ -249,8 +251,9 @@ def accuracy_run() -> float:
 
 
 def memory(home: str) -> float:
-    """RSS after opening every lesson and turning through all its pages."""
-    term = Terminal(TUTOR, home)
+    """RSS after opening every lesson and turning through all its pages (a new home: the lesson
+    list first, not the last lesson reopened)."""
+    term = Terminal(TUTOR, tempfile.mkdtemp(dir=home))
     term.wait_for("Convolution")
     for index in range(5):
         term.press("home", settle=0.2)
