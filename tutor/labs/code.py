@@ -41,43 +41,46 @@ def classifier_code(specs, *, data_file: str, peak: int, input_side: tuple[int, 
     from tutor.labs.network_text import short_call
 
     height, width = input_side
-    layers = "\n".join(f"    nn.{short_call(spec)}," for spec in specs)
-    return f"""import numpy as np
-import torch
-from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
-
-# The lesson's data set: plain arrays, read without pickle.
-path = {data_file!r}
-data = np.load(path, allow_pickle=False)
-# Images [N, 1, {height}, {width}] scaled to 0..1, their digits,
-# and the fixed split into training and test images.
-x = torch.from_numpy(data["images"]).float().unsqueeze(1) / {peak}
-y = torch.from_numpy(data["labels"]).long()
-train = torch.from_numpy(data["train"]).long()
-test = torch.from_numpy(data["test"]).long()
-
-torch.manual_seed({seed})
-net = nn.Sequential(
-{layers}
-)
-loader = DataLoader(
-    TensorDataset(x[train], y[train]), batch_size={batch_size},
-    shuffle=True, generator=torch.Generator().manual_seed({seed}))
-optimizer = torch.optim.{optimizer}(net.parameters(), lr={lr})
-loss_fn = nn.CrossEntropyLoss()
-
-for epoch in range({epochs}):
-    net.train()
-    for images, labels in loader:
-        optimizer.zero_grad()
-        loss = loss_fn(net(images), labels)
-        loss.backward()
-        optimizer.step()
-    net.eval()
-    with torch.no_grad():
-        right = net(x[test]).argmax(dim=1) == y[test]
-    accuracy = right.float().mean().item()
-    print(f"epoch {{epoch + 1}}: loss {{loss.item():.4f}}, "
-          f"test accuracy {{accuracy:.1%}}")
-"""
+    layers = [f"    nn.{short_call(spec)}," for spec in specs]
+    lines = [
+        'import numpy as np',
+        'import torch',
+        'from torch import nn',
+        'from torch.utils.data import DataLoader, TensorDataset',
+        '',
+        "# The lesson's data set: plain arrays, read without pickle.",
+        f'path = {data_file!r}',
+        'data = np.load(path, allow_pickle=False)',
+        f'# Images [N, 1, {height}, {width}] scaled to 0..1, their digits,',
+        '# and the fixed split into training and test images.',
+        f'x = torch.from_numpy(data["images"]).float().unsqueeze(1) / {peak}',
+        'y = torch.from_numpy(data["labels"]).long()',
+        'train = torch.from_numpy(data["train"]).long()',
+        'test = torch.from_numpy(data["test"]).long()',
+        '',
+        f'torch.manual_seed({seed})',
+        'net = nn.Sequential(',
+        *layers,
+        ')',
+        'loader = DataLoader(',
+        f'    TensorDataset(x[train], y[train]), batch_size={batch_size},',
+        f'    shuffle=True, generator=torch.Generator().manual_seed({seed}))',
+        f'optimizer = torch.optim.{optimizer}(net.parameters(), lr={lr})',
+        'loss_fn = nn.CrossEntropyLoss()',
+        '',
+        f'for epoch in range({epochs}):',
+        '    net.train()',
+        '    for images, labels in loader:',
+        '        optimizer.zero_grad()',
+        '        loss = loss_fn(net(images), labels)',
+        '        loss.backward()',
+        '        optimizer.step()',
+        '    net.eval()',
+        '    with torch.no_grad():',
+        '        right = net(x[test]).argmax(dim=1) == y[test]',
+        '    accuracy = right.float().mean().item()',
+        '    print(f"epoch {epoch + 1}: loss {loss.item():.4f}, "',
+        '          f"test accuracy {accuracy:.1%}")',
+        '',
+    ]
+    return "\n".join(lines)
