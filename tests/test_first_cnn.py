@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 import torch
-from conftest import goto_page, grid, settle, tab_to, text
+from conftest import goto_page, grid, settle, shown, tab_to, text
 from torch import nn
 
 from tutor.course.datasets import DatasetError, load_dataset
@@ -409,6 +409,53 @@ async def test_a_layer_with_the_same_field_keeps_the_secret(make_app):
         await settle(app, pilot)
         assert app.screen.query_one("#set-layer").value == 4
         assert "is a question below" in text(app, "#field-text") and "8 × 8" not in text(app, "#field-text")
+
+
+async def test_what_the_training_page_shows_is_the_nets_state(make_app):
+    """Trained a while, then paused: the chart, the matrix, the kernels and the maps of the digit
+    are the net's own numbers, computed here with torch; → shows the next digit's maps."""
+    from tutor.labs.network_text import confusion_text, loss_chart
+
+    app = make_app("first-cnn")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, TRAINING)
+        lab = app.screen.query_one("#lab")
+        await pilot.press("space")
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if lab.session.trainer().progress().batches >= 60:
+                break
+        await pilot.press("space")
+        await settle(app, pilot)
+        trainer, data = lab.session.trainer(), lab.session.data
+        progress, net = trainer.progress(), trainer.net
+        chart = app.screen.query_one("#loss")
+        assert text(app, "#loss") == loss_chart(progress.losses[-300:], chart.content_size.width)
+        assert text(app, "#confusion") == confusion_text(progress.confusion)
+        for digit in (0, 1):
+            image = torch.tensor(data.images[data.test[digit]], dtype=torch.float32) / data.peak
+            maps = nn.functional.conv2d(image[None, None], net[0].weight, net[0].bias, padding=1)[0]
+            assert np.array_equal(shown(app, "image"), image.numpy())
+            for o in range(8):
+                assert np.allclose(shown(app, f"w-{o}-0"), net[0].weight[o, 0].detach().numpy(), atol=1e-6)
+                assert np.allclose(shown(app, f"map-{o}"), maps[o].detach().numpy(), atol=1e-5)
+            await tab_to(app, pilot, "set-digit")
+            await pilot.press("right")
+            await settle(app, pilot)
+
+
+def test_the_loss_chart_draws_the_means_of_its_batches():
+    from tutor.labs.network_text import loss_chart
+
+    losses = [2.0, 2.0, 1.0, 1.0, 0.5, 0.5, 0.25, 0.25]  # means 2, 1, 0.5, 0.25 for four bars
+    rows = loss_chart(losses, 4).split("\n")
+    assert len(rows) == 3 and [len(row) for row in rows] == [1, 2, 4]  # trailing blanks dropped
+    assert [row[0] for row in rows] == ["█", "█", "█"]  # the highest: all three rows
+    assert rows[2][3] == "▁"  # the lowest: an eighth of a row
+    # 1.0 is 0.75 / 1.75 of the way up 24 eighths: 1 + round(9.86) = 11, a full row and 3 eighths
+    assert rows[2][1] == "█" and rows[1][1] == "▃"
+    assert len(loss_chart(list(range(500)), 40).split("\n")[0]) == 40  # never wider than it is given
+    assert loss_chart([], 80) == "\n\n(the loss of each batch, drawn here as the net trains)"
 
 
 async def test_training_stops_where_the_script_does(make_app):

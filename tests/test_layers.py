@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).parent.parent / "tutor"
-# Bottom to top. numbers and text are plain helpers every layer may use.
-LAYERS = ["numbers", "text", "engine", "course", "labs", "widgets", "screens", "commands", "app", "cli"]
-SHARED = {"numbers", "text"}
-NO_TEXTUAL = {"numbers", "text", "engine", "course", "labs"}
+# Bottom to top. numbers, text and collector are plain helpers every layer may use.
+LAYERS = ["numbers", "text", "collector", "engine", "course", "labs", "widgets", "screens", "commands", "app", "cli"]
+SHARED = {"numbers", "text", "collector"}
+NO_TEXTUAL = {"numbers", "text", "collector", "engine", "course", "labs"}
 
 
 def modules() -> list[str]:

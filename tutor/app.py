@@ -11,11 +11,12 @@ import traceback
 from pathlib import Path
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
 
 from tutor import __version__
+from tutor.collector import IdleCollector
 from tutor.commands import LessonPages
 from tutor.course.loader import bundled_folder, load_folder
 from tutor.course.model import Lesson
@@ -51,6 +52,7 @@ class TutorApp(App[None]):
         self.store = store or ProgressStore.for_lessons(lessons_dir, bundled_folder())
         self.progress, self.progress_problem = self.store.load()
         self.lab_sessions: dict[str, dict] = {}  # by lesson: a network lab trained stays trained all the run
+        self.collector = IdleCollector()
 
     def on_mount(self) -> None:
         if self.progress_problem:
@@ -66,6 +68,12 @@ class TutorApp(App[None]):
         self._exit_on_signals()
         # After the first frame: importing torch holds the GIL, and would delay the paint.
         self.call_after_refresh(self._warm_up_engine)
+        self.set_interval(0.5, self.collector.tick, name="collector")
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):
+            self.collector.input()  # the collector's full pass waits for a pause
+        await super().on_event(event)
 
     def _exit_on_signals(self) -> None:
         """SIGTERM (kill, a logout) and SIGHUP (a closed terminal or SSH session) end the app the
@@ -106,13 +114,9 @@ class TutorApp(App[None]):
     @work(thread=True, group="warm-up")
     def _warm_up_engine(self) -> None:
         """Import torch now, off the UI thread, so the first lab is ready sooner."""
-        import gc
-
         from tutor.engine import conv  # noqa: F401
 
-        # torch leaves ~10^6 long-lived objects: moved out of the collector's sight, a full
-        # collection no longer walks them in the middle of a frame.
-        gc.freeze()
+        self.collector.start()
 
     def lesson(self, lesson_id: str) -> Lesson | None:
         return next((lesson for lesson in self.lessons if lesson.id == lesson_id), None)

@@ -103,6 +103,24 @@ def status_text(progress, batches_per_epoch: int, playing: bool) -> str:
             f"test accuracy {progress.accuracy:.1%}{' · training' if playing else ''}")
 
 
+BARS = " ▁▂▃▄▅▆▇█"  # eighths of a row
+
+
+def loss_chart(losses, width: int, rows: int = 3) -> str:
+    """The losses as a bar chart of ``rows`` lines, at most ``width`` bars (each the mean of its
+    share of the batches), the lowest loss an eighth of a row high, the highest all rows."""
+    values = list(losses)
+    if not values or width < 1:
+        return "\n" * (rows - 1) + "(the loss of each batch, drawn here as the net trains)"[:max(width, 0)]
+    bars = min(width, len(values))
+    means = [sum(part) / len(part) for part in (values[i * len(values) // bars:(i + 1) * len(values) // bars]
+                                                for i in range(bars))]
+    low, high, top = min(means), max(means), rows * 8
+    levels = [1 + round((m - low) / (high - low) * (top - 1)) if high > low else top // 2 for m in means]
+    return "\n".join("".join(BARS[min(max(level - 8 * (rows - 1 - row), 0), 8)] for level in levels).rstrip()
+                     for row in range(rows))
+
+
 def confusion_text(confusion) -> str:
     """The confusion matrix with its digits along both sides; the diagonal is what was right."""
     classes = len(confusion)

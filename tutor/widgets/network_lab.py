@@ -11,7 +11,6 @@ from textual import on
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import Sparkline
 
 from tutor.labs.session import Address
 from tutor.numbers import format_number
@@ -102,7 +101,7 @@ arrows on its map choose the cell. On the canvas, see *Your digit*.
 
     DEFAULT_CSS = """
     NetworkLabView #ledger, NetworkLabView #sharing { margin-top: 1; }
-    NetworkLabView #loss { height: 3; }
+    NetworkLabView #loss { height: 3; color: $accent; }
     NetworkLabView #train-status { margin-top: 1; text-style: bold; }
     NetworkLabView #field-text { margin-top: 1; }
     NetworkLabView #prediction { width: auto; padding: 0 1; }
@@ -118,6 +117,8 @@ arrows on its map choose the cell. On the canvas, see *Your digit*.
     def __init__(self, spec, show, *, sessions: dict | None = None, **kwargs) -> None:
         super().__init__(spec, show, **kwargs)
         self.sessions = {} if sessions is None else sessions  # the lesson's: training outlives a page
+        self._shown_at = 0.0  # when training last put a whole state on screen
+        self._unpainted: list = []  # (part, state) still to be painted, a part a frame
 
     def make_session(self):
         from tutor.labs.network import NetworkSession
@@ -171,7 +172,7 @@ arrows on its map choose the cell. On the canvas, see *Your digit*.
         yield Stepper("test image", list(range(len(labels))), self.digit,
                       names=[f"{i}: a {d}" for i, d in enumerate(labels)], id="set-digit")
         yield Plain(id="train-status")
-        yield Sparkline([], id="loss")
+        yield Plain(id="loss")
         yield Plain(id="accuracy")
         yield Plain("The first layer's kernels, net[0].weight[:, 0], and their maps of the digit", classes="lab-heading")
         yield Flow(*(TensorGrid((), compact=True, label=f"k{o}", address=Address("w", (o, 0)))
@@ -288,12 +289,13 @@ arrows on its map choose the cell. On the canvas, see *Your digit*.
         return state, not self.session.batches_left()
 
     def show_trained(self, state) -> None:
-        """While it trains: the status line every chunk, the rest (17 grids, the matrix, the
-        chart) a few times a second; each full frame costs the screen tens of milliseconds."""
+        """While it trains: the status line every chunk; the rest (17 grids, the matrix, the
+        chart) at most once a second, and then a part a frame, so that a key never waits
+        behind a frame that redraws them all."""
         now = time.monotonic()
-        if now - getattr(self, "_shown_at", 0.0) >= FULL_FRAME_SECONDS or not self.session.batches_left():
+        if now - self._shown_at >= FULL_FRAME_SECONDS or not self.session.batches_left():
             self._shown_at = now
-            self._show_state(state)
+            self._show_state(state, spread=self.playing and bool(self.session.batches_left()))
         else:
             self._show_status(state.progress)
 
@@ -312,8 +314,8 @@ arrows on its map choose the cell. On the canvas, see *Your digit*.
     def watch_digit(self) -> None:
         if self.ready:
             self.session.watched = self.digit
-            if not self.playing:  # else the next chunk of training brings it
-                self._show_training()
+            if not self.playing:  # else the next whole state shown brings it
+                self._show_maps(self.session.training_state())  # the rest is as it was
 
     def _show_training(self) -> None:
         self._show_state(self.session.training_state())
@@ -325,19 +327,48 @@ arrows on its map choose the cell. On the canvas, see *Your digit*.
         set_text(self.query_one("#train-status", Plain),
                  status_text(progress, self.session.trainer().batches_per_epoch, self.playing))
 
-    def _show_state(self, state) -> None:
-        """Put a training state on screen: values only, nothing computed here."""
-        from tutor.labs.network_text import confusion_text
+    def _show_state(self, state, spread: bool = False) -> None:
+        """Put a training state on screen (values only, nothing computed here): at once, or a
+        part a frame when ``spread``. A newer state replaces the parts not yet shown."""
+        self._show_status(state.progress)
+        parts = [self._show_chart, self._show_confusion, self._show_kernels, self._show_maps]
+        painting = bool(self._unpainted)
+        self._unpainted = [(part, state) for part in parts]
+        if not spread:
+            while self._unpainted:
+                self._paint_next_part()
+        elif not painting:
+            self._paint_next_part()
+
+    def _paint_next_part(self) -> None:
+        if self._unpainted and self.is_attached:
+            part, state = self._unpainted.pop(0)
+            part(state)
+            if self._unpainted:
+                self.call_after_refresh(self._paint_next_part)
+
+    def _show_chart(self, state) -> None:
+        from tutor.labs.network_text import loss_chart
 
         progress = state.progress
-        self._show_status(progress)
-        self.query_one("#loss", Sparkline).data = list(progress.losses[-CHART_BATCHES:])
+        chart = self.query_one("#loss", Plain)
+        chart.update(loss_chart(progress.losses[-CHART_BATCHES:], chart.content_size.width or CHART_BATCHES),
+                     layout=False)  # always three rows
         history = " ".join(f"{a:.0%}" for a in progress.accuracies[-12:])
         set_text(self.query_one("#accuracy", Plain), f"test accuracy after each epoch: {history or '–'}")
-        set_text(self.query_one("#confusion", Plain), confusion_text(progress.confusion))
-        values = {Address("image"): state.image}
-        values |= {Address("w", (o, 0)): kernel[0] for o, kernel in enumerate(state.kernels)}
-        values |= {Address("map", (o,)): plane for o, plane in enumerate(state.maps)}
+
+    def _show_confusion(self, state) -> None:
+        from tutor.labs.network_text import confusion_text
+
+        set_text(self.query_one("#confusion", Plain), confusion_text(state.progress.confusion))
+
+    def _show_kernels(self, state) -> None:
+        self._set_grids({Address("w", (o, 0)): kernel[0] for o, kernel in enumerate(state.kernels)})
+
+    def _show_maps(self, state) -> None:
+        self._set_grids({Address("image"): state.image} | {Address("map", (o,)): plane for o, plane in enumerate(state.maps)})
+
+    def _set_grids(self, values: dict) -> None:
         for address, value in values.items():
             if (grid := self.grids.get(address)) is not None:
                 grid.values = value
