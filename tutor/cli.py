@@ -74,6 +74,9 @@ def run_app(folder: Path, lesson: str | None) -> int:
     # would make Textual draw for a screen the terminal does not have.
     os.environ.pop("COLUMNS", None)
     os.environ.pop("LINES", None)
+    # Textual's cap on frames a second (60 by default): a key that comes just after a frame
+    # waits for the next one. While a lab trains, frames come often; 120 halves that wait.
+    os.environ.setdefault("TEXTUAL_FPS", "120")
     from tutor.app import TutorApp
 
     app = TutorApp(folder, lesson)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import partial
 
 from textual import on
 from textual.binding import Binding
@@ -24,6 +25,7 @@ from tutor.widgets.text import Plain, plain
 BATCHES_PER_FRAME = 8
 CHART_BATCHES = 300
 FULL_FRAME_SECONDS = 1.0  # while training, the grids and the matrix are redrawn this often at most
+GRIDS_PER_FRAME = 4  # heat maps repainted in one frame while it trains
 VECTOR_ROW = 16  # a flattened vector is shown 16 numbers a row
 
 
@@ -315,7 +317,7 @@ arrows on its map choose the cell. On the canvas, see *Your digit*.
         if self.ready:
             self.session.watched = self.digit
             if not self.playing:  # else the next whole state shown brings it
-                self._show_maps(self.session.training_state())  # the rest is as it was
+                self._set_grids(self._grid_values(self.session.training_state(), maps_only=True))  # the rest is as it was
 
     def _show_training(self) -> None:
         self._show_state(self.session.training_state())
@@ -329,11 +331,14 @@ arrows on its map choose the cell. On the canvas, see *Your digit*.
 
     def _show_state(self, state, spread: bool = False) -> None:
         """Put a training state on screen (values only, nothing computed here): at once, or a
-        part a frame when ``spread``. A newer state replaces the parts not yet shown."""
+        part a frame when ``spread`` (a frame of a few heat maps keeps a key's wait short). A
+        newer state replaces the parts not yet shown."""
         self._show_status(state.progress)
-        parts = [self._show_chart, self._show_confusion, self._show_kernels, self._show_maps]
         painting = bool(self._unpainted)
-        self._unpainted = [(part, state) for part in parts]
+        self._unpainted = [partial(self._show_chart, state), partial(self._show_confusion, state)]
+        grids = self._grid_values(state)
+        self._unpainted += [partial(self._set_grids, grids[i:i + GRIDS_PER_FRAME])
+                            for i in range(0, len(grids), GRIDS_PER_FRAME)]
         if not spread:
             while self._unpainted:
                 self._paint_next_part()
@@ -342,8 +347,7 @@ arrows on its map choose the cell. On the canvas, see *Your digit*.
 
     def _paint_next_part(self) -> None:
         if self._unpainted and self.is_attached:
-            part, state = self._unpainted.pop(0)
-            part(state)
+            self._unpainted.pop(0)()
             if self._unpainted:
                 self.call_after_refresh(self._paint_next_part)
 
@@ -362,14 +366,14 @@ arrows on its map choose the cell. On the canvas, see *Your digit*.
 
         set_text(self.query_one("#confusion", Plain), confusion_text(state.progress.confusion))
 
-    def _show_kernels(self, state) -> None:
-        self._set_grids({Address("w", (o, 0)): kernel[0] for o, kernel in enumerate(state.kernels)})
+    @staticmethod
+    def _grid_values(state, maps_only: bool = False) -> list[tuple[Address, object]]:
+        """(grid, values) of the kernels, the digit and its maps, in the order they are shown."""
+        kernels = [] if maps_only else [(Address("w", (o, 0)), kernel[0]) for o, kernel in enumerate(state.kernels)]
+        return [*kernels, (Address("image"), state.image), *((Address("map", (o,)), plane) for o, plane in enumerate(state.maps))]
 
-    def _show_maps(self, state) -> None:
-        self._set_grids({Address("image"): state.image} | {Address("map", (o,)): plane for o, plane in enumerate(state.maps)})
-
-    def _set_grids(self, values: dict) -> None:
-        for address, value in values.items():
+    def _set_grids(self, values: list[tuple[Address, object]]) -> None:
+        for address, value in values:
             if (grid := self.grids.get(address)) is not None:
                 grid.values = value
 
