@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 import torch
-from conftest import goto_page, grid, settle, shown, tab_to, text
+from conftest import goto_page, grid, screen_text, settle, tab_to, text
 from torch import nn
 
 from tutor.course.datasets import DatasetError, load_dataset
@@ -17,6 +17,7 @@ from tutor.engine import network
 from tutor.engine.classifier import Classifier
 from tutor.labs.expected import expected
 from tutor.labs.network import NetworkSession
+from tutor.numbers import format_number
 
 LESSON = load_lesson(bundled_folder() / "first-cnn.toml")
 LAB = LESSON.labs["digits"]
@@ -432,16 +433,47 @@ async def test_what_the_training_page_shows_is_the_nets_state(make_app):
         chart = app.screen.query_one("#loss")
         assert text(app, "#loss") == loss_chart(progress.losses[-300:], chart.content_size.width)
         assert text(app, "#confusion") == confusion_text(progress.confusion)
+        kernels, maps_shown = (app.screen.query_one(f"#{name}") for name in ("kernels", "maps"))
+        assert kernels.titles == [f"k{o}" for o in range(8)] and maps_shown.titles[:2] == ["digit", "map 0"]
         for digit in (0, 1):
             image = torch.tensor(data.images[data.test[digit]], dtype=torch.float32) / data.peak
             maps = nn.functional.conv2d(image[None, None], net[0].weight, net[0].bias, padding=1)[0]
-            assert np.array_equal(shown(app, "image"), image.numpy())
+            assert np.array_equal(maps_shown.maps[0], image.numpy())
             for o in range(8):
-                assert np.allclose(shown(app, f"w-{o}-0"), net[0].weight[o, 0].detach().numpy(), atol=1e-6)
-                assert np.allclose(shown(app, f"map-{o}"), maps[o].detach().numpy(), atol=1e-5)
+                assert np.allclose(kernels.maps[o], net[0].weight[o, 0].detach().numpy(), atol=1e-6)
+                assert np.allclose(maps_shown.maps[1 + o], maps[o].detach().numpy(), atol=1e-5)
             await tab_to(app, pilot, "set-digit")
             await pilot.press("right")
             await settle(app, pilot)
+
+
+async def test_a_maps_exact_values_are_read_by_the_arrows(make_app):
+    """The heat maps hide their numbers: Tab to them and the arrows read any cell, moving on
+    from one map into the next; the value is the net's, computed here."""
+    app = make_app("first-cnn")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await goto_page(app, pilot, TRAINING)
+        lab = app.screen.query_one("#lab")
+        await pilot.press("s")
+        await settle(app, pilot)
+        await tab_to(app, pilot, "kernels")
+        kernels = app.screen.query_one("#kernels")
+        weight = lab.session.trainer().net[0].weight.detach()
+        assert screen_says(app, f"k0 [0, 0] = {format_number(float(weight[0, 0, 0, 0]))}")
+        await pilot.press("down", "right", "right", "right")  # past k0's last column: into k1
+        assert kernels.cursor == (1, 1, 0)
+        assert screen_says(app, f"k1 [1, 0] = {format_number(float(weight[1, 0, 1, 0]))}")
+        await pilot.press("left")
+        assert kernels.cursor == (0, 1, 2)
+        await pilot.press("tab")  # on to the digit and its maps: the kernels' line is a hint again
+        assert app.focused.id == "maps" and screen_says(app, "digit [0, 0] = 0")
+        assert kernels.value_line()[1] == "(Tab here, then the arrows: the value of a cell)"
+        await pilot.press(*["right"] * 8 * 4)  # four maps on: into the next band, brought on screen
+        assert app.focused.cursor[0] == 4 and screen_says(app, "map 3 [0, 0] = ")
+
+
+def screen_says(app, words: str) -> bool:
+    return any(words in row for row in screen_text(app))
 
 
 def test_the_loss_chart_draws_the_means_of_its_batches():

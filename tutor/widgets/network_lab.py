@@ -16,6 +16,7 @@ from textual.reactive import reactive
 from tutor.labs.session import Address
 from tutor.numbers import format_number
 from tutor.widgets.flow import Flow
+from tutor.widgets.heat_maps import HeatMaps
 from tutor.widgets.lab import set_text
 from tutor.widgets.live_training import LiveTrainingView
 from tutor.widgets.stepper import Stepper
@@ -25,7 +26,6 @@ from tutor.widgets.text import Plain, plain
 BATCHES_PER_FRAME = 8
 CHART_BATCHES = 300
 FULL_FRAME_SECONDS = 1.0  # while training, the grids and the matrix are redrawn this often at most
-GRIDS_PER_FRAME = 4  # heat maps repainted in one frame while it trains
 VECTOR_ROW = 16  # a flattened vector is shown 16 numbers a row
 
 
@@ -120,7 +120,7 @@ arrows on its map choose the cell. On the canvas, see *Your digit*.
         super().__init__(spec, show, **kwargs)
         self.sessions = {} if sessions is None else sessions  # the lesson's: training outlives a page
         self._shown_at = 0.0  # when training last put a whole state on screen
-        self._unpainted: list = []  # (part, state) still to be painted, a part a frame
+        self._unpainted: list = []  # parts of a training state still to be painted, one a frame
 
     def make_session(self):
         from tutor.labs.network import NetworkSession
@@ -176,12 +176,11 @@ arrows on its map choose the cell. On the canvas, see *Your digit*.
         yield Plain(id="train-status")
         yield Plain(id="loss")
         yield Plain(id="accuracy")
-        yield Plain("The first layer's kernels, net[0].weight[:, 0], and their maps of the digit", classes="lab-heading")
-        yield Flow(*(TensorGrid((), compact=True, label=f"k{o}", address=Address("w", (o, 0)))
-                     for o in range(s.rows[0].output_shape[1])), classes="lab-row", id="kernels")
-        yield Flow(TensorGrid((), compact=True, label="digit", address=Address("image")),
-                   *(TensorGrid((), compact=True, label=f"map {o}", address=Address("map", (o,)))
-                     for o in range(s.rows[0].output_shape[1])), classes="lab-row", id="maps")
+        yield Plain("The first layer's kernels, net[0].weight[:, 0], and their maps of the digit "
+                    "(darker is larger, - marks a negative)", classes="lab-heading")
+        channels = range(s.rows[0].output_shape[1])
+        yield HeatMaps([f"k{o}" for o in channels], id="kernels")
+        yield HeatMaps(["digit", *(f"map {o}" for o in channels)], id="maps")
         yield Plain("Confusion on the test digits: how often each digit (a row) got each answer (a column)",
                     classes="lab-heading")
         yield Plain(id="confusion")
@@ -196,9 +195,7 @@ arrows on its map choose the cell. On the canvas, see *Your digit*.
         for index in s.activation_layers():
             shape = s.rows[index].output_shape[1:]
             yield Plain(activation_heading(s, index, VECTOR_ROW), classes="activation-heading")
-            yield Flow(*(TensorGrid((), compact=True, label=f"{c}" if len(shape) == 3 else "",
-                                    address=Address("act", (index, c)))
-                         for c in range(shape[0] if len(shape) == 3 else 1)), classes="lab-row")
+            yield HeatMaps([f"{c}" for c in range(shape[0])] if len(shape) == 3 else [""], id=f"act-{index}")
 
     def intro(self) -> str:
         s = self.session
@@ -317,7 +314,7 @@ arrows on its map choose the cell. On the canvas, see *Your digit*.
         if self.ready:
             self.session.watched = self.digit
             if not self.playing:  # else the next whole state shown brings it
-                self._set_grids(self._grid_values(self.session.training_state(), maps_only=True))  # the rest is as it was
+                self._show_maps(self.session.training_state())  # the rest is as it was
 
     def _show_training(self) -> None:
         self._show_state(self.session.training_state())
@@ -336,9 +333,7 @@ arrows on its map choose the cell. On the canvas, see *Your digit*.
         self._show_status(state.progress)
         painting = bool(self._unpainted)
         self._unpainted = [partial(self._show_chart, state), partial(self._show_confusion, state)]
-        grids = self._grid_values(state)
-        self._unpainted += [partial(self._set_grids, grids[i:i + GRIDS_PER_FRAME])
-                            for i in range(0, len(grids), GRIDS_PER_FRAME)]
+        self._unpainted += [partial(self._show_kernels, state), partial(self._show_maps, state)]
         if not spread:
             while self._unpainted:
                 self._paint_next_part()
@@ -366,16 +361,11 @@ arrows on its map choose the cell. On the canvas, see *Your digit*.
 
         set_text(self.query_one("#confusion", Plain), confusion_text(state.progress.confusion))
 
-    @staticmethod
-    def _grid_values(state, maps_only: bool = False) -> list[tuple[Address, object]]:
-        """(grid, values) of the kernels, the digit and its maps, in the order they are shown."""
-        kernels = [] if maps_only else [(Address("w", (o, 0)), kernel[0]) for o, kernel in enumerate(state.kernels)]
-        return [*kernels, (Address("image"), state.image), *((Address("map", (o,)), plane) for o, plane in enumerate(state.maps))]
+    def _show_kernels(self, state) -> None:
+        self.query_one("#kernels", HeatMaps).show([kernel[0] for kernel in state.kernels])
 
-    def _set_grids(self, values: list[tuple[Address, object]]) -> None:
-        for address, value in values:
-            if (grid := self.grids.get(address)) is not None:
-                grid.values = value
+    def _show_maps(self, state) -> None:
+        self.query_one("#maps", HeatMaps).show([state.image, *state.maps])
 
     # --- the learner's digit --------------------------------------------------------------------
     @on(Canvas.Drawn)
@@ -418,5 +408,4 @@ arrows on its map choose the cell. On the canvas, see *Your digit*.
         for index in self.session.activation_layers():
             out = outputs[index]
             maps = out if out.ndim == 3 else [out.reshape(-1, min(VECTOR_ROW, out.size))]
-            for channel, values in enumerate(maps):
-                self.grids[Address("act", (index, channel))].values = values
+            self.query_one(f"#act-{index}", HeatMaps).show(maps)

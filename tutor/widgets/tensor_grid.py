@@ -54,6 +54,37 @@ VIEW_CELLS = 18  # cells a side on screen at most (the playground's 12 + 2x3 pad
 HEAT_LEVELS = 48  # shades of the heat colour: more than the eye tells apart
 
 
+def heat_style(value: float, scale: float, base: Color, theme) -> Style:
+    """The heat colour behind a value: the theme's primary hue for a positive, its error hue for
+    a negative, stronger as |value| nears ``scale``."""
+    hue = theme.primary if value >= 0 else (theme.error or theme.primary)
+    level = round(min(abs(value) / scale, 1.0) * HEAT_LEVELS) if scale else 0
+    return _heat_style(base, hue, level)
+
+
+def shade_text(value: float, scale: float) -> str:
+    """Two characters whose density shows |value| against ``scale`` (a '-' first when negative),
+    so that a heat map reads without colour."""
+    level = min(int(abs(value) / scale * (len(SHADES) - 1) + 0.5), len(SHADES) - 1) if scale else 0
+    return ("-" if value < 0 and level else SHADES[level]) + SHADES[level]
+
+
+class HeatPainting:
+    """The style, background and theme a widget's heat colours are worked out from: once per
+    change of style, not per line (each is a walk up the DOM)."""
+
+    _paint: tuple | None = None
+
+    def _painting(self) -> tuple:
+        if self._paint is None:
+            self._paint = (self.rich_style, self.background_colors[1], self.app.current_theme)
+        return self._paint
+
+    def notify_style_update(self) -> None:
+        self._paint = None
+        super().notify_style_update()
+
+
 @lru_cache(maxsize=1024)
 def _heat_style(base: Color, hue: str, level: int) -> Style:
     """The background of a cell at ``level`` of ``HEAT_LEVELS``, and a text colour that reads on it:
@@ -69,7 +100,7 @@ def as_grid(values: Sequence[Sequence[float]]) -> Grid:
     return tuple(tuple(float(v) for v in row) for row in values)
 
 
-class TensorGrid(Widget, can_focus=True):
+class TensorGrid(HeatPainting, Widget, can_focus=True):
     """A matrix of numbers with a cell cursor; optionally editable."""
 
     HELP = """
@@ -180,7 +211,6 @@ class TensorGrid(Widget, can_focus=True):
         self._held_width = 0  # the cells keep at least this width (see watch_values)
         self._released = False  # the next values may narrow the cells (see release_width)
         self._highlights: dict[str, Style] | None = None
-        self._paint: tuple | None = None
         self.set_reactive(TensorGrid.values, as_grid(values))
         self._measure()
 
@@ -439,15 +469,8 @@ class TensorGrid(Widget, can_focus=True):
         return self._highlights
 
     def notify_style_update(self) -> None:
-        self._highlights = self._paint = None
+        self._highlights = None
         super().notify_style_update()
-
-    def _painting(self) -> tuple:
-        """The grid's own style, its background and the theme, worked out once per change of
-        style: each is a walk up the DOM, and a screen of heat maps draws a hundred lines."""
-        if self._paint is None:
-            self._paint = (self.rich_style, self.background_colors[1], self.app.current_theme)
-        return self._paint
 
     def render_line(self, y: int) -> Strip:
         values, pad = self.values, self.pad
@@ -492,17 +515,12 @@ class _Line:
     styles: dict
 
     def heat(self, value: float) -> Style:
-        hue = self.theme.primary if value >= 0 else (self.theme.error or self.theme.primary)
-        level = round(min(abs(value) / self.scale, 1.0) * HEAT_LEVELS) if self.scale else 0
-        return _heat_style(self.base, hue, level)
+        return heat_style(value, self.scale, self.base, self.theme)
 
     def shade(self, col: int) -> Segment:
-        """Two characters whose density shows |value| (a '-' first when negative), so the map
-        reads without colour; the cursor cell is reversed."""
-        value, scale = self.values[self.row][col], self.scale
-        level = min(int(abs(value) / scale * (len(SHADES) - 1) + 0.5), len(SHADES) - 1) if scale else 0
-        text = ("-" if value < 0 and level else SHADES[level]) + SHADES[level]
-        style = self.heat(value)
+        """A heat-map cell (see ``shade_text``); the cursor cell is reversed."""
+        value = self.values[self.row][col]
+        text, style = shade_text(value, self.scale), self.heat(value)
         if (self.row, col) == self.cursor:
             style += self.styles["cursor"]
         return Segment(text, style)
