@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 PAUSE_SECONDS = 2.0  # no key or mouse input for this long: a full pass goes unnoticed
 DUE_AFTER = 10  # young passes since the last full one (CPython's own threshold for a full pass)
-BACKSTOP = 1000  # young passes after which CPython makes a full pass anyway
+BACKSTOP = 100  # young passes after which CPython makes a full pass anyway (its default: 10)
 
 
 class IdleCollector:

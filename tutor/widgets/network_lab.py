@@ -23,7 +23,7 @@ from tutor.widgets.stepper import Stepper
 from tutor.widgets.tensor_grid import TensorGrid
 from tutor.widgets.text import Plain, plain
 
-BATCHES_PER_FRAME = 8
+BATCHES_PER_FRAME = 16
 CHART_BATCHES = 300
 FULL_FRAME_SECONDS = 1.0  # while training, the grids and the matrix are redrawn this often at most
 VECTOR_ROW = 16  # a flattened vector is shown 16 numbers a row
