@@ -340,6 +340,24 @@ async def test_a_digit_drawn_by_keys_is_read_by_the_net(make_app):
         assert np.array(grid(app, "canvas").values)[1, 2] == 7 and grid(app, "canvas").editing is None
 
 
+async def test_keys_that_come_together_ink_in_the_order_they_came(make_app):
+    """As a terminal delivers a fast typist's keys (→ 0 → 2 in one read), posted together:
+    each level lands on the pixel the arrow before it reached, not the one it left."""
+    from textual import events
+
+    app = make_app("first-cnn")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await goto_page(app, pilot, CANVAS)
+        await tab_to(app, pilot, "canvas")
+        await pilot.press("delete", "space")  # (0, 0) inked full
+        await settle(app, pilot)
+        for key, character in [("right", None), ("0", "0"), ("right", None), ("2", "2")]:
+            app.post_message(events.Key(key, character))
+        await settle(app, pilot)
+        assert np.array(grid(app, "canvas").values)[0, :3].tolist() == [16, 0, 8]
+        assert grid(app, "canvas").cursor == (0, 2)
+
+
 def test_a_seeded_net_is_the_same_while_other_threads_build_layers():
     """Workers build modules at once (a lab's seeded net, an exercise's shapes): torch's one
     global generator must not hand a seeded build another thread's draws."""
@@ -431,7 +449,8 @@ async def test_what_the_training_page_shows_is_the_nets_state(make_app):
         trainer, data = lab.session.trainer(), lab.session.data
         progress, net = trainer.progress(), trainer.net
         chart = app.screen.query_one("#loss")
-        assert text(app, "#loss") == loss_chart(progress.losses[-300:], chart.content_size.width)
+        assert text(app, "#loss") == loss_chart(progress.losses, chart.content_size.width)
+        assert text(app, "#loss").splitlines()[0].startswith(f"{max_mean(progress.losses, chart.content_size.width - 8):.4f}"[:6])
         assert text(app, "#confusion") == confusion_text(progress.confusion)
         kernels, maps_shown = (app.screen.query_one(f"#{name}") for name in ("kernels", "maps"))
         assert kernels.titles == [f"k{o}" for o in range(8)] and maps_shown.titles[:2] == ["digit", "map 0"]
@@ -459,34 +478,60 @@ async def test_a_maps_exact_values_are_read_by_the_arrows(make_app):
         await tab_to(app, pilot, "kernels")
         kernels = app.screen.query_one("#kernels")
         weight = lab.session.trainer().net[0].weight.detach()
-        assert screen_says(app, f"k0 [0, 0] = {format_number(float(weight[0, 0, 0, 0]))}")
+        assert screen_says(app, f"net[0].weight[0, 0][0, 0] = {format_number(float(weight[0, 0, 0, 0]))}")
         await pilot.press("down", "right", "right", "right")  # past k0's last column: into k1
         assert kernels.cursor == (1, 1, 0)
-        assert screen_says(app, f"k1 [1, 0] = {format_number(float(weight[1, 0, 1, 0]))}")
+        assert screen_says(app, f"net[0].weight[1, 0][1, 0] = {format_number(float(weight[1, 0, 1, 0]))}")
         await pilot.press("left")
         assert kernels.cursor == (0, 1, 2)
         await pilot.press("tab")  # on to the digit and its maps: the kernels' line is a hint again
-        assert app.focused.id == "maps" and screen_says(app, "digit [0, 0] = 0")
+        assert app.focused.id == "maps" and screen_says(app, "digit[0, 0] = 0")
         assert kernels.value_line()[1] == "(Tab here, then the arrows: the value of a cell)"
         await pilot.press(*["right"] * 8 * 4)  # four maps on: into the next band, brought on screen
-        assert app.focused.cursor[0] == 4 and screen_says(app, "map 3 [0, 0] = ")
+        assert app.focused.cursor[0] == 4 and screen_says(app, "net[0](digit)[0, 3][0, 0] = ")
+
+
+async def test_every_layers_values_on_the_canvas_page_are_the_nets(make_app):
+    """The last layer's ten scores, read with the arrows, are the net's output for the digit
+    on the canvas, computed here with torch; a vector is indexed as one."""
+    app = make_app("first-cnn")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, CANVAS)
+        session = app.screen.query_one("#lab").session
+        net, peak = session.trainer().net, session.data.peak
+        image = torch.tensor(np.array(grid(app, "canvas").values), dtype=torch.float32) / peak
+        with torch.no_grad():
+            scores = net.eval()(image[None, None])[0]
+        last = len(net) - 1
+        await tab_to(app, pilot, f"act-{last}")
+        await pilot.press("right", "right", "right")
+        assert screen_says(app, f"net[:{last + 1}](digit)[0][3] = {format_number(float(scores[3]))}")
 
 
 def screen_says(app, words: str) -> bool:
     return any(words in row for row in screen_text(app))
 
 
-def test_the_loss_chart_draws_the_means_of_its_batches():
+def max_mean(losses, bars: int) -> float:
+    """The highest of the chart's bars, worked out here: the mean of each bar's batches."""
+    n = len(losses)
+    bars = min(bars, n)
+    return max(sum(losses[i * n // bars:(i + 1) * n // bars]) / len(losses[i * n // bars:(i + 1) * n // bars])
+               for i in range(bars))
+
+
+def test_the_loss_chart_draws_the_means_of_its_batches_from_zero():
     from tutor.labs.network_text import loss_chart
 
     losses = [2.0, 2.0, 1.0, 1.0, 0.5, 0.5, 0.25, 0.25]  # means 2, 1, 0.5, 0.25 for four bars
-    rows = loss_chart(losses, 4).split("\n")
-    assert len(rows) == 3 and [len(row) for row in rows] == [1, 2, 4]  # trailing blanks dropped
-    assert [row[0] for row in rows] == ["█", "█", "█"]  # the highest: all three rows
-    assert rows[2][3] == "▁"  # the lowest: an eighth of a row
-    # 1.0 is 0.75 / 1.75 of the way up 24 eighths: 1 + round(9.86) = 11, a full row and 3 eighths
-    assert rows[2][1] == "█" and rows[1][1] == "▃"
-    assert len(loss_chart(list(range(500)), 40).split("\n")[0]) == 40  # never wider than it is given
+    rows = loss_chart(losses, 8 + 4).split("\n")
+    assert [row[:8] for row in rows] == ["2.0000 ┤", "       ┤", "     0 ┤"]  # the scale, 0 to the top bar
+    bars = [row[8:].ljust(4) for row in rows]
+    assert [row[0] for row in bars] == ["█", "█", "█"]  # 2.0: the whole height, 24 eighths
+    assert [row[1] for row in bars] == [" ", "▄", "█"]  # 1.0: half of it, 12 eighths
+    assert [row[2] for row in bars] == [" ", " ", "▆"]  # 0.5: 6 eighths
+    assert [row[3] for row in bars] == [" ", " ", "▃"]  # 0.25: 3 eighths
+    assert len(loss_chart(list(range(1, 501)), 48).split("\n")[2]) == 48  # never wider than it is given
     assert loss_chart([], 80) == "\n\n(the loss of each batch, drawn here as the net trains)"
 
 

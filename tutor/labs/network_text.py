@@ -104,28 +104,32 @@ def status_text(progress, batches_per_epoch: int, playing: bool) -> str:
 
 
 BARS = " ▁▂▃▄▅▆▇█"  # eighths of a row
+CHART_EMPTY = "(the loss of each batch, drawn here as the net trains)"
 
 
 def loss_chart(losses, width: int, rows: int = 3) -> str:
-    """The losses as a bar chart of ``rows`` lines, at most ``width`` bars (each the mean of its
-    share of the batches), the lowest loss an eighth of a row high, the highest all rows."""
+    """Every batch's loss so far as a bar chart of ``rows`` lines, ``width`` columns with its
+    scale: the axis from 0 (a loss is never negative) to the highest bar, labelled at the
+    left; each bar the mean of its share of the batches."""
     values = list(losses)
-    if not values or width < 1:
-        return "\n" * (rows - 1) + "(the loss of each batch, drawn here as the net trains)"[:max(width, 0)]
-    bars = min(width, len(values))
+    if not values:
+        return "\n" * (rows - 1) + CHART_EMPTY[:max(width, 0)]
+    bars = max(min(width - 8, len(values)), 1)  # the labels take 8 columns: "2.3026 ┤"
     means = [sum(part) / len(part) for part in (values[i * len(values) // bars:(i + 1) * len(values) // bars]
                                                 for i in range(bars))]
-    low, high, top = min(means), max(means), rows * 8
-    levels = [1 + round((m - low) / (high - low) * (top - 1)) if high > low else top // 2 for m in means]
-    return "\n".join("".join(BARS[min(max(level - 8 * (rows - 1 - row), 0), 8)] for level in levels).rstrip()
-                     for row in range(rows))
+    high, top = max(means), rows * 8
+    levels = [round(m / high * top) if high > 0 else 0 for m in means]
+    labels = [f"{high:.4f}"[:6], *[""] * (rows - 2), "0"]
+    return "\n".join(f"{label:>6} ┤" + "".join(BARS[min(max(level - 8 * (rows - 1 - row), 0), 8)] for level in levels).rstrip()
+                     for row, label in enumerate(labels))
 
 
 def confusion_text(confusion) -> str:
     """The confusion matrix with its digits along both sides; the diagonal is what was right."""
     classes = len(confusion)
-    rows = [("digit", "→ net says", *map(str, range(classes)))]
-    rows += [(str(true), "", *(str(int(n)) for n in counts)) for true, counts in enumerate(confusion)]
+    width = len(str(int(max(sum(counts) for counts in confusion))))  # as wide as a row's whole count
+    rows = [("digit", "→ net says", *(str(c).rjust(width) for c in range(classes)))]
+    rows += [(str(true), "", *(str(int(n)).rjust(width) for n in counts)) for true, counts in enumerate(confusion)]
     return _table(rows, right=set(range(2, classes + 2)))
 
 

@@ -18,7 +18,13 @@ from textual.widget import Widget
 
 from tutor.numbers import format_number
 from tutor.text import clean
-from tutor.widgets.tensor_grid import Grid, HeatPainting, as_grid, heat_style, shade_text
+from tutor.widgets.tensor_grid import (
+    Grid,
+    HeatPainting,
+    as_grid,
+    heat_style,
+    shade_text,
+)
 
 GAP = 2  # columns between two maps
 
@@ -50,9 +56,15 @@ class HeatMaps(HeatPainting, Widget, can_focus=True):
 
     cursor: reactive[tuple[int, int, int]] = reactive((0, 0, 0))  # (map, row, col)
 
-    def __init__(self, titles: Sequence[str], *, id: str | None = None, classes: str | None = None) -> None:
+    def __init__(self, titles: Sequence[str], *, names: Sequence[str] | None = None, one_scale: bool = False,
+                 flat: bool = False, id: str | None = None, classes: str | None = None) -> None:
+        """``names``: what the value line calls each map (its title if not given), indexed
+        ``name[row, col]``, or ``name[i]`` when ``flat`` (a vector drawn in rows).
+        ``one_scale``: every map shaded against the largest value of all (else its own)."""
         super().__init__(id=id, classes=classes)
         self.titles = [clean(title) for title in titles]
+        self.names = [clean(name) for name in (names or titles)]
+        self.one_scale, self.flat = one_scale, flat
         self.maps: list[Grid] = [() for _ in self.titles]
         self._scales = [0.0] * len(self.titles)
         self._bands_for: tuple | None = None  # (width, shapes) the bands were laid out for
@@ -64,7 +76,8 @@ class HeatMaps(HeatPainting, Widget, can_focus=True):
         changed."""
         new = [as_grid(values) for values in maps]
         reshaped = [shape(m) for m in new] != [shape(m) for m in self.maps]
-        self.maps, self._scales = new, [max((abs(v) for row in m for v in row), default=0.0) for m in new]
+        scales = [max((abs(v) for row in m for v in row), default=0.0) for m in new]
+        self.maps, self._scales = new, [max(scales, default=0.0)] * len(new) if self.one_scale else scales
         self.cursor = self.validate_cursor(self.cursor)
         self.refresh(layout=reshaped)
 
@@ -144,7 +157,8 @@ class HeatMaps(HeatPainting, Widget, can_focus=True):
         if not self.has_focus or not self.maps or not self.maps[index]:
             return (bands[-1][0] + bands[-1][1] if bands else 0), HINT
         top, height, _ = self._band_of(index)
-        return top + height, f"{self.titles[index]} [{row}, {col}] = {format_number(self.maps[index][row][col])}"
+        at = f"[{row * shape(self.maps[index])[1] + col}]" if self.flat else f"[{row}, {col}]"
+        return top + height, f"{self.names[index]}{at} = {format_number(self.maps[index][row][col])}"
 
     # --- drawing ---------------------------------------------------------------------------------
     def notify_style_update(self) -> None:

@@ -24,6 +24,9 @@ from tutor.widgets.text import Plain, plain
 NOTHING: frozenset = frozenset()
 
 
+LOOKAHEAD = 3  # input columns a view shows beyond the window when it can: it moves every 4 steps, not each
+
+
 def _lines(grids: list[TensorGrid]) -> int:
     """Lines of a Flow that the grids take (0 for none)."""
     if not grids:
@@ -219,14 +222,27 @@ class LabView(Vertical):
     def _input_width(self, inputs: list[TensorGrid], in_rows: int) -> int:
         """Columns each input grid may take: the page's width when whole grids, wrapped onto more
         lines, still leave the stage on the page (the point of a page may be its last column);
-        else a share of one line."""
+        else a share of a line (see below)."""
         gap, width = inputs[0].parent.styles.grid_gutter_vertical, self.size.width
         whole = [grid.full_size[1] * grid.cell_width + 2 for grid in inputs]
         lines_now, lines_whole = _lines(inputs), -(-len(inputs) // columns_that_fit(whole, width, gap))
-        taller = (lines_whole - lines_now) * (in_rows + 2)
-        if all(w <= width for w in whole) and self._overflow() + taller <= 0:
+        overflow = self._overflow()
+        if all(w <= width for w in whole) and overflow + (lines_whole - lines_now) * (in_rows + 2) <= 0:
             return width
-        return (width - gap * (len(inputs) - 1)) // len(inputs)
+        # A share of one line that shows no more than the window makes the view move with every
+        # step, and every number on it (a repaint of the whole grid a key). Then fewer channels
+        # a line, down to one, each showing the window and more, if the stage still fits the
+        # page that way or does not fit it anyway.
+        one_line = (width - gap * (len(inputs) - 1)) // len(inputs)
+        span, cell = self.window_span(), inputs[0].cell_width
+        if (one_line - 2) // cell > span:
+            return one_line
+        for per_line in range(len(inputs) - 1, 0, -1):
+            share = (width - gap * (per_line - 1)) // per_line
+            if share >= (span + LOOKAHEAD) * cell + 2:
+                taller = (-(-len(inputs) // per_line) - lines_now) * (in_rows + 2)
+                return share if overflow > 0 or overflow + taller <= 0 else one_line
+        return one_line
 
     def _rows_that_fit(self, inputs: list[TensorGrid], outputs: list[TensorGrid], span: int) -> tuple[int, int]:
         """Rows of the input's and the map's views that make the stage as tall as the page: the

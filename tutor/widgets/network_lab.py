@@ -12,6 +12,7 @@ from textual import on
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
+from textual.widget import Widget
 
 from tutor.labs.session import Address
 from tutor.numbers import format_number
@@ -24,7 +25,6 @@ from tutor.widgets.tensor_grid import TensorGrid
 from tutor.widgets.text import Plain, plain
 
 BATCHES_PER_FRAME = 16
-CHART_BATCHES = 300
 FULL_FRAME_SECONDS = 1.0  # while training, the grids and the matrix are redrawn this often at most
 VECTOR_ROW = 16  # a flattened vector is shown 16 numbers a row
 
@@ -45,6 +45,7 @@ test digit on the canvas, **Delete** clears it all. A mouse click inks the pixel
         Binding("x", "clear_pixel", "Clear pixel", tooltip="Clear the pixel"),
         Binding("d", "next_digit", "Next digit", tooltip="Put the next test digit on the canvas"),
         Binding("delete", "clear_all", "Clear all", tooltip="Clear the canvas"),
+        *(Binding(str(q), f"level({q})", f"Ink {q}/4", show=False) for q in range(5)),
     ]
 
     @dataclass
@@ -68,12 +69,14 @@ test digit on the canvas, **Delete** clears it all. A mouse click inks the pixel
         self._set(0 if self.values[self.cursor[0]][self.cursor[1]] else self.peak)
 
     async def on_key(self, event) -> None:
-        """0-4 ink the pixel at once (a quarter of the peak each), before the grid would start
-        typing a value with them; other digits still type one."""
+        """0-4 ink the pixel (their bindings), rather than start typing a value as on a grid;
+        other digits still type one. Bindings, not handled here: the arrows are bindings too,
+        and keys that come together (→ then 0) must act in the order they came."""
         if self.editing is None and event.character in ("0", "1", "2", "3", "4"):
-            event.stop()
             event.prevent_default()
-            self._set(int(event.character) * self.peak // 4)
+
+    def action_level(self, quarters: int) -> None:
+        self._set(quarters * self.peak // 4)
 
     def action_clear_pixel(self) -> None:
         self._set(0)
@@ -86,6 +89,20 @@ test digit on the canvas, **Delete** clears it all. A mouse click inks the pixel
 
     def on_click(self, event) -> None:
         self.call_after_refresh(self.action_ink)  # after the click has moved the cursor
+
+
+class LossChart(Widget):
+    """The loss of every batch so far, as a bar chart with its scale (``loss_chart``), drawn
+    for the width it has: a resize draws it again."""
+
+    DEFAULT_CSS = "LossChart { height: 3; color: $accent; }"
+
+    losses: reactive[tuple[float, ...]] = reactive(())
+
+    def render(self):
+        from tutor.labs.network_text import loss_chart
+
+        return plain(loss_chart(self.losses, self.size.width))
 
 
 class NetworkLabView(LiveTrainingView):
@@ -103,7 +120,6 @@ arrows on its map choose the cell. On the canvas, see *Your digit*.
 
     DEFAULT_CSS = """
     NetworkLabView #ledger, NetworkLabView #sharing { margin-top: 1; }
-    NetworkLabView #loss { height: 3; color: $accent; }
     NetworkLabView #train-status { margin-top: 1; text-style: bold; }
     NetworkLabView #field-text { margin-top: 1; }
     NetworkLabView #prediction { width: auto; padding: 0 1; }
@@ -174,13 +190,15 @@ arrows on its map choose the cell. On the canvas, see *Your digit*.
         yield Stepper("test image", list(range(len(labels))), self.digit,
                       names=[f"{i}: a {d}" for i, d in enumerate(labels)], id="set-digit")
         yield Plain(id="train-status")
-        yield Plain(id="loss")
+        yield LossChart(id="loss")
         yield Plain(id="accuracy")
-        yield Plain("The first layer's kernels, net[0].weight[:, 0], and their maps of the digit "
-                    "(darker is larger, - marks a negative)", classes="lab-heading")
+        yield Plain("The first layer's kernels, net[0].weight[:, 0], on one scale, and their maps of the "
+                    "digit, each on its own (darker: larger in size; - marks a negative)", classes="lab-heading")
         channels = range(s.rows[0].output_shape[1])
-        yield HeatMaps([f"k{o}" for o in channels], id="kernels")
-        yield HeatMaps(["digit", *(f"map {o}" for o in channels)], id="maps")
+        yield HeatMaps([f"k{o}" for o in channels], names=[f"net[0].weight[{o}, 0]" for o in channels],
+                       one_scale=True, id="kernels")
+        yield HeatMaps(["digit", *(f"map {o}" for o in channels)],
+                       names=["digit", *(f"net[0](digit)[0, {o}]" for o in channels)], id="maps")
         yield Plain("Confusion on the test digits: how often each digit (a row) got each answer (a column)",
                     classes="lab-heading")
         yield Plain(id="confusion")
@@ -191,11 +209,17 @@ arrows on its map choose the cell. On the canvas, see *Your digit*.
         s = self.session
         yield Flow(Canvas(s.canvas, peak=s.data.peak, label="your digit", address=Address("canvas"), id="canvas"),
                    Plain(id="prediction"), classes="lab-row")
-        yield Plain("What every layer makes of it (each map on its own scale: darker is larger, - marks a negative)", classes="lab-heading")
+        yield Plain("What every layer makes of it (a layer's maps on one scale: darker is larger in size, "
+                    "- marks a negative)", classes="lab-heading")
         for index in s.activation_layers():
             shape = s.rows[index].output_shape[1:]
             yield Plain(activation_heading(s, index, VECTOR_ROW), classes="activation-heading")
-            yield HeatMaps([f"{c}" for c in range(shape[0])] if len(shape) == 3 else [""], id=f"act-{index}")
+            output = f"net[:{index + 1}](digit)[0"  # the output of the layers up to this one
+            if len(shape) == 3:
+                yield HeatMaps([f"{c}" for c in range(shape[0])], names=[f"{output}, {c}]" for c in range(shape[0])],
+                               one_scale=True, id=f"act-{index}")
+            else:
+                yield HeatMaps([""], names=[f"{output}]"], flat=True, id=f"act-{index}")
 
     def intro(self) -> str:
         s = self.session
@@ -325,6 +349,8 @@ arrows on its map choose the cell. On the canvas, see *Your digit*.
         # set_text: a layout of the page only when a text's footprint changes, not on every frame
         set_text(self.query_one("#train-status", Plain),
                  status_text(progress, self.session.trainer().batches_per_epoch, self.playing))
+        history = " ".join(f"{a:.0%}" for a in progress.accuracies[-12:])
+        set_text(self.query_one("#accuracy", Plain), f"test accuracy after each epoch: {history or '–'}")
 
     def _show_state(self, state, spread: bool = False) -> None:
         """Put a training state on screen (values only, nothing computed here): at once, or a
@@ -347,14 +373,7 @@ arrows on its map choose the cell. On the canvas, see *Your digit*.
                 self.call_after_refresh(self._paint_next_part)
 
     def _show_chart(self, state) -> None:
-        from tutor.labs.network_text import loss_chart
-
-        progress = state.progress
-        chart = self.query_one("#loss", Plain)
-        chart.update(loss_chart(progress.losses[-CHART_BATCHES:], chart.content_size.width or CHART_BATCHES),
-                     layout=False)  # always three rows
-        history = " ".join(f"{a:.0%}" for a in progress.accuracies[-12:])
-        set_text(self.query_one("#accuracy", Plain), f"test accuracy after each epoch: {history or '–'}")
+        self.query_one("#loss", LossChart).losses = state.progress.losses
 
     def _show_confusion(self, state) -> None:
         from tutor.labs.network_text import confusion_text
