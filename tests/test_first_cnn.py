@@ -340,6 +340,22 @@ async def test_a_digit_drawn_by_keys_is_read_by_the_net(make_app):
         assert np.array(grid(app, "canvas").values)[1, 2] == 7 and grid(app, "canvas").editing is None
 
 
+async def test_a_chunk_that_ends_after_the_pause_is_shown(make_app):
+    """The worker may be in a chunk when the learner pauses: the net moves on after the screen
+    showed it paused. The chunk's message then brings the screen up to the net as it is."""
+    app = make_app("first-cnn")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, TRAINING)
+        lab = app.screen.query_one("#lab")
+        await pilot.press("s")  # paused, one batch: the screen shows +1
+        await settle(app, pilot)
+        late = lab.session.train(3)  # the chunk the worker finishes after the pause
+        lab.post_message(lab.Trained(late, False))
+        await settle(app, pilot)
+        assert text(app, "#train-status").startswith("epoch 0 (+4 of 45 batches)")
+        assert app.screen.query_one("#loss").losses == lab.session.trainer().progress().losses
+
+
 async def test_keys_that_come_together_ink_in_the_order_they_came(make_app):
     """As a terminal delivers a fast typist's keys (→ 0 → 2 in one read), posted together:
     each level lands on the pixel the arrow before it reached, not the one it left."""

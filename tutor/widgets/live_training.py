@@ -15,8 +15,8 @@ from tutor.widgets.lab import LabView
 
 class LiveTrainingView(LabView):
     """Base of the labs that train. A subclass trains one chunk in ``train_chunk`` (worker
-    thread: it returns the state after it and whether training is over) and shows a state in
-    ``show_trained``."""
+    thread: it returns the state after it and whether training is over), shows a state in
+    ``show_trained`` and the session's state as it is now in ``show_current``."""
 
     FRAME_SECONDS = 1 / 20  # the worker rests between chunks: the screen and the keys get the GIL
 
@@ -31,6 +31,10 @@ class LiveTrainingView(LabView):
         raise NotImplementedError
 
     def show_trained(self, state: object) -> None:
+        raise NotImplementedError
+
+    def show_current(self) -> None:
+        """Show the trained state as it is now, read from the session."""
         raise NotImplementedError
 
     def finished_text(self) -> str:
@@ -53,6 +57,8 @@ class LiveTrainingView(LabView):
     def _trained(self, event: Trained) -> None:
         if self.playing or event.finished:
             self.show_trained(event.state)
+        else:  # a chunk the worker was in when the learner paused (or reset): the net moved on since
+            self.show_current()
         if event.finished:
             self.playing = False
             self.say(self.finished_text())

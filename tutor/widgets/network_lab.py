@@ -322,6 +322,9 @@ arrows on its map choose the cell. On the canvas, see *Your digit*.
         else:
             self._show_status(state.progress)
 
+    def show_current(self) -> None:
+        self._show_training()
+
     def finished_text(self) -> str:
         return f"{self.session.spec.epochs} epochs, as the script (c) runs them: r starts again."
 

@@ -96,6 +96,9 @@ and press **← / →** to change them (a new init starts again; a new rate appl
     def show_trained(self, snapshot) -> None:
         self._show(snapshot)
 
+    def show_current(self) -> None:
+        self._show(self.session.trainer.snapshot())
+
     def finished_text(self) -> str:
         return f"Stopped after {MAX_STEPS} steps: r starts again."
 
