@@ -338,6 +338,9 @@ async def test_a_digit_drawn_by_keys_is_read_by_the_net(make_app):
         await settle(app, pilot)
         assert "whole number from 0 (no ink) to 16" in text(app, "#lab-status")
         assert np.array(grid(app, "canvas").values)[1, 2] == 7 and grid(app, "canvas").editing is None
+        await pilot.press("enter", "enter")  # nothing typed: the pixel's rule, not any number's
+        await settle(app, pilot)
+        assert text(app, "#lab-status") == "A pixel is a whole number from 0 (no ink) to 16 (full ink). The pixel keeps its value."
 
 
 async def test_a_chunk_that_ends_after_the_pause_is_shown(make_app):
@@ -372,6 +375,21 @@ async def test_keys_that_come_together_ink_in_the_order_they_came(make_app):
         await settle(app, pilot)
         assert np.array(grid(app, "canvas").values)[0, :3].tolist() == [16, 0, 8]
         assert grid(app, "canvas").cursor == (0, 2)
+
+
+async def test_enter_a_number_enter_typed_at_once_commits_and_closes_the_edit(make_app):
+    """Enter, 7, Enter in one read of the terminal: the value is in and no empty edit is left
+    open (Enter's binding used to act after the keys behind it, and opened a new one)."""
+    from textual import events
+
+    app = make_app("first-cnn")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await goto_page(app, pilot, CANVAS)
+        await tab_to(app, pilot, "canvas")
+        for key, character in [("enter", "\r"), ("7", "7"), ("enter", "\r")]:
+            app.post_message(events.Key(key, character))
+        await settle(app, pilot)
+        assert np.array(grid(app, "canvas").values)[0, 0] == 7 and grid(app, "canvas").editing is None
 
 
 def test_a_seeded_net_is_the_same_while_other_threads_build_layers():

@@ -120,10 +120,13 @@ class NetworkSession:
         self._trainer = None
 
     # --- the learner's digit --------------------------------------------------------------------
+    def pixel_rule(self) -> str:
+        return f"A pixel is a whole number from 0 (no ink) to {self.data.peak} (full ink)."
+
     def draw(self, row: int, col: int, level: float) -> None:
         """Ink one pixel: a whole number from 0 to the data's peak, else ``ValueError``."""
         if level != int(level) or not 0 <= level <= self.data.peak:
-            raise ValueError(f"A pixel is a whole number from 0 (no ink) to {self.data.peak} (full ink).")
+            raise ValueError(self.pixel_rule())
         self.canvas[row, col] = int(level)
 
     def next_digit(self) -> tuple[int, int]:

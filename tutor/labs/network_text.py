@@ -148,8 +148,10 @@ def activation_heading(session, index: int, per_row: int) -> str:
 def prediction_text(probabilities, progress, width: int = 16) -> str:
     """A bar per class, the most likely marked; and how trained the net is."""
     best = int(probabilities.argmax())
+    trained = (f"{progress.epoch} epoch{'s' * (progress.epoch != 1)}" if progress.epoch
+               else f"{progress.batches} batch{'es' * (progress.batches != 1)}")
     lines = [f"The net says: {best} ({probabilities[best]:.1%})",
-             f"(trained {progress.epoch} epochs, test accuracy {progress.accuracy:.1%})" if progress.batches
+             f"(trained {trained}, test accuracy {progress.accuracy:.1%})" if progress.batches
              else "(untrained: Space on the training page trains it)"]
     for digit, p in enumerate(probabilities):
         bar = "█" * round(p * width)

@@ -25,7 +25,7 @@ from tutor.widgets.tensor_grid import TensorGrid
 from tutor.widgets.text import Plain, plain
 
 BATCHES_PER_FRAME = 16
-FULL_FRAME_SECONDS = 1.0  # while training, the grids and the matrix are redrawn this often at most
+FULL_FRAME_SECONDS = 0.5  # while training, the maps and the matrix are redrawn this often at most
 VECTOR_ROW = 16  # a flattened vector is shown 16 numbers a row
 
 
@@ -312,8 +312,8 @@ arrows on its map choose the cell. On the canvas, see *Your digit*.
         return state, not self.session.batches_left()
 
     def show_trained(self, state) -> None:
-        """While it trains: the status line every chunk; the rest (17 grids, the matrix, the
-        chart) at most once a second, and then a part a frame, so that a key never waits
+        """While it trains: the status line and the chart every chunk; the rest (17 maps, the
+        matrix) twice a second at most, and then a part a frame, so that a key never waits
         behind a frame that redraws them all."""
         now = time.monotonic()
         if now - self._shown_at >= FULL_FRAME_SECONDS or not self.session.batches_left():
@@ -321,6 +321,7 @@ arrows on its map choose the cell. On the canvas, see *Your digit*.
             self._show_state(state, spread=self.playing and bool(self.session.batches_left()))
         else:
             self._show_status(state.progress)
+            self._show_chart(state)
 
     def show_current(self) -> None:
         self._show_training()
@@ -404,6 +405,13 @@ arrows on its map choose the cell. On the canvas, see *Your digit*.
             number, label = s.next_digit()
             self.say(f"Test image {number}: a {label}.")
         self._show_canvas()
+
+    @on(TensorGrid.EditRejected, "#canvas")
+    def _not_a_pixel(self, event: TensorGrid.EditRejected) -> None:
+        """Letters, nothing, nan... typed into a pixel: the rule for a pixel, not for any number."""
+        event.stop()
+        event.prevent_default()  # not LabView's message for any cell
+        self.say(f"{self.session.pixel_rule()} The pixel keeps its value.", error=True)
 
     @on(TensorGrid.CellEdited, "#canvas")
     def _typed(self, event: TensorGrid.CellEdited) -> None:

@@ -411,8 +411,10 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
                 self._passed_at = event.time
             if event.time - getattr(self, "_passed_at", -1.0) < BURST_SECONDS:
                 return
-            if self.editable and event.character in _EDIT_STARTERS:
-                self.editing = event.character
+            if self.editable and (event.character in _EDIT_STARTERS or event.key == "enter"):
+                # Here, not by the Enter binding (kept for the footer and the help): a binding
+                # acts after the key has gone up to the app, behind keys typed right after it.
+                self.editing = "" if event.key == "enter" else event.character
                 event.stop()
                 event.prevent_default()
             return
