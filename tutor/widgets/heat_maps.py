@@ -1,7 +1,7 @@
 """Many small heat maps drawn as one widget: a network's kernels, its maps of a digit, every
 layer's activations. Each map is a title over two characters a cell (density shows |value|,
-a '-' a negative, the heat colour behind), on its own scale; the maps wrap onto more bands when
-the width runs out. One widget rather than one grid a map: a line of the screen is drawn once
+a '-' a negative, the heat colour behind), on its own scale or on one shared by all; the maps
+wrap onto more bands when the width runs out. One widget rather than one grid a map: a line of the screen is drawn once
 for every map it crosses (17 maps as grids took about 35 ms to repaint; here, a few)."""
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ from tutor.widgets.tensor_grid import (
 )
 
 GAP = 2  # columns between two maps
+HINT = "(Tab here, then the arrows: the value of a cell)"
 
 
 def shape(grid: Grid) -> tuple[int, int]:
     return len(grid), len(grid[0]) if grid else 0
-HINT = "(Tab here, then the arrows: the value of a cell)"
 
 
 class HeatMaps(HeatPainting, Widget, can_focus=True):
