@@ -365,8 +365,9 @@ arrows on its map choose the cell. On the canvas, see *Your digit*.
         self._unpainted = [partial(self._show_chart, state), partial(self._show_confusion, state)]
         self._unpainted += [partial(self._show_kernels, state), partial(self._show_maps, state)]
         if not spread:
-            while self._unpainted:
-                self._paint_next_part()
+            parts, self._unpainted = self._unpainted, []
+            for part in parts:
+                part()
         elif not painting:
             self._paint_next_part()
 
