@@ -70,7 +70,7 @@ def parse_integer(text: str) -> int:
     return int(value)
 
 
-def _close(answer: float, target: float) -> bool:
+def close_enough(answer: float, target: float) -> bool:
     # Two decimals are enough: the tolerance covers rounding to 0.01 (and float32 noise).
     return abs(answer - target) <= 0.0051 + 1e-4 * abs(target)
 
@@ -110,7 +110,7 @@ def check(expected: Expected, text: str, choices=()) -> Verdict:
         answer, matches, shown_answer = choice.value, (lambda a, b: a == b), f"({choice.key})"
     else:
         answer = _parse(expected.kind, text)
-        matches = (lambda a, b: _close(a, float(b))) if expected.kind == "number" else (lambda a, b: a == b)
+        matches = (lambda a, b: close_enough(a, float(b))) if expected.kind == "number" else (lambda a, b: a == b)
         if matches(answer, expected.value):
             return Verdict(True, f"Correct: {_show(expected.value)}.")
         shown_answer = _show(answer)

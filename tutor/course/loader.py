@@ -22,6 +22,7 @@ from typing import Any
 
 from tutor.course.model import (
     DEFAULT_PARTS,
+    GRADIENT_OF,
     LAB_PARTS,
     NETWORK_PARTS,
     QUANTITIES,
@@ -31,6 +32,7 @@ from tutor.course.model import (
     ConvPreset,
     Exercise,
     FeatureLabSpec,
+    GradientLabSpec,
     Image,
     KernelOverride,
     LabSpec,
@@ -39,6 +41,8 @@ from tutor.course.model import (
     Page,
     PoolLabSpec,
     TrainingLabSpec,
+    TransposedLabSpec,
+    UnfoldLabSpec,
 )
 from tutor.engine.spec import (
     ConvSpec,
@@ -48,6 +52,7 @@ from tutor.engine.spec import (
     NetLayerSpec,
     PoolSpec,
     ReluSpec,
+    TransposedSpec,
 )
 from tutor.text import clean, quoted, unsafe
 
@@ -58,7 +63,7 @@ MAX_CHANNELS = 16
 MAX_KERNEL = 9
 MAX_VALUE = 1e4
 INPUT_FILLS = ("arange", "zeros", "randn")
-LAB_KINDS = ("conv2d", "pool2d", "features", "training", "network")
+LAB_KINDS = ("conv2d", "pool2d", "features", "training", "network", "unfold", "gradient", "transposed")
 MAX_IMAGE = 32
 INITS = ("equal", "random")
 POOL_TYPES = {"MaxPool2d": "max", "AvgPool2d": "avg"}
@@ -223,7 +228,8 @@ def _lesson(r: _Reader, data: dict) -> Lesson:
               if (image := _image(r, rows, f"images.{key}")) is not None}
     labs: dict[str, LabSpec] = {}
     tables = r.field(data, "labs", dict, "", {}) or {}
-    readers = {"conv2d": _conv_lab, "features": _feature_lab, "training": _training_lab, "network": _network_lab}
+    readers = {"conv2d": _conv_lab, "features": _feature_lab, "training": _training_lab, "network": _network_lab,
+               "unfold": _conv_lab, "gradient": _conv_lab, "transposed": _transposed_lab}
     for key, table in tables.items():
         if not isinstance(table, dict):
             r.problem(f"labs.{key}", f"expected a table, got {_describe(table)}")
@@ -437,7 +443,65 @@ def _conv_lab(r: _Reader, lab_id: str, table: dict, where: str, images: dict[str
             presets.append(ConvPreset(name, preset_shape, preset_layer))
     if None in (shape, layer, seed) or fill not in INPUT_FILLS:
         return None
-    return ConvLabSpec(lab_id, shape, fill, layer, seed, tuple(kernels), tuple(presets))
+    kind = {"unfold": UnfoldLabSpec, "gradient": GradientLabSpec}.get(table.get("kind"), ConvLabSpec)
+    return kind(lab_id, shape, fill, layer, seed, tuple(kernels), tuple(presets))
+
+
+MAX_TRANSPOSED_SIDE = 8  # a transposed lab's input side: its output grows by the stride
+
+
+def _transposed_lab(r: _Reader, lab_id: str, table: dict, where: str, images: dict[str, Image]) -> TransposedLabSpec | None:
+    r.unknown(table, {"kind", "input", "layer", "seed", "kernels"}, where)
+    inputs = r.field(table, "input", dict, where) or {}
+    raw = r.field(inputs, "values", list, f"{where}.input")
+    values = _planes(raw)
+    if raw is not None and (values is None or max(len(values[0]), len(values[0][0])) > MAX_TRANSPOSED_SIDE):
+        r.problem(f"{where}.input.values", f"must be rows of finite numbers (or a list of such planes), equal "
+                  f"lengths, at most {MAX_CHANNELS} planes of {MAX_TRANSPOSED_SIDE}x{MAX_TRANSPOSED_SIDE}, "
+                  f"within ±{MAX_VALUE:g}")
+        values = None
+    layer = _transposed_layer(r, r.field(table, "layer", dict, where) or {}, f"{where}.layer")
+    if layer and layer.bias:
+        r.problem(f"{where}.layer.bias", "a transposed lab draws the scatter alone: set bias = false")
+        return None
+    if values and layer and len(values) != layer.in_channels:
+        r.problem(f"{where}.layer.in_channels", f"is {layer.in_channels} but the input has {len(values)} channels")
+        return None
+    if values and layer and not 1 <= layer.side(max(len(values[0]), len(values[0][0]))) <= MAX_SIDE:
+        r.problem(f"{where}.layer", f"gives an output side outside 1..{MAX_SIDE}")
+        return None
+    seed = r.count(table, "seed", where, 0, 2**31 - 1, 0)
+    kernels = []
+    for number, override in enumerate(r.field(table, "kernels", list, where, []) or [], start=1):
+        if (kernel := _kernel(r, override, f"{where}.kernels[{number}]", layer)) is not None:
+            kernels.append(kernel)
+    if None in (values, layer, seed):
+        return None
+    return TransposedLabSpec(lab_id, values, layer, seed, tuple(kernels))
+
+
+def _transposed_layer(r: _Reader, table: dict, where: str) -> TransposedSpec | None:
+    r.unknown(table, {"type", "in_channels", "out_channels", "kernel_size", "stride", "padding", "output_padding",
+                      "dilation", "bias"}, where)
+    values = {
+        "in_channels": r.count(table, "in_channels", where, 1, MAX_CHANNELS),
+        "out_channels": r.count(table, "out_channels", where, 1, MAX_CHANNELS),
+        "kernel_size": r.count(table, "kernel_size", where, 1, MAX_KERNEL),
+        "stride": r.count(table, "stride", where, 1, MAX_KERNEL, 1),
+        "padding": r.count(table, "padding", where, 0, MAX_KERNEL, 0),
+        "output_padding": r.count(table, "output_padding", where, 0, MAX_KERNEL, 0),
+        "dilation": r.count(table, "dilation", where, 1, MAX_KERNEL, 1),
+        "bias": r.field(table, "bias", bool, where, True),
+    }
+    if table.get("type", "ConvTranspose2d") != "ConvTranspose2d":
+        r.problem(f"{where}.type", f"a transposed lab needs a ConvTranspose2d layer, got {table.get('type')!r:.40}")
+        return None
+    if None in values.values():
+        return None
+    if values["output_padding"] >= max(values["stride"], values["dilation"]):
+        r.problem(f"{where}.output_padding", "must be smaller than the stride or the dilation (torch refuses it)")
+        return None
+    return TransposedSpec(**values)
 
 
 def _pool_lab(r: _Reader, lab_id: str, table: dict, where: str, labs: dict[str, LabSpec]) -> PoolLabSpec | None:
@@ -491,12 +555,15 @@ def _shape(r: _Reader, table: dict, where: str, key: str = "shape") -> tuple[int
 
 
 def _any_layer(r: _Reader, table: dict, where: str) -> LayerSpec | None:
-    """A layer named by ``type``: Conv2d (the default), MaxPool2d or AvgPool2d."""
+    """A layer named by ``type``: Conv2d (the default), ConvTranspose2d, MaxPool2d or AvgPool2d."""
     kind = r.field(table, "type", str, where, "Conv2d")
     if kind in POOL_TYPES:
         return _pool(r, table, where)
+    if kind == "ConvTranspose2d":
+        return _transposed_layer(r, table, where)
     if kind != "Conv2d":
-        r.problem(f"{where}.type", f"unknown layer type {kind!r} (known: Conv2d, {', '.join(POOL_TYPES)})")
+        r.problem(f"{where}.type", f"unknown layer type {kind!r} (known: Conv2d, ConvTranspose2d, "
+                  f"{', '.join(POOL_TYPES)})")
         return None
     return _layer(r, table, where)
 
@@ -558,7 +625,7 @@ def _kernel(r: _Reader, table: Any, where: str, layer: ConvSpec | None) -> Kerne
         return None
     r.unknown(table, {"out", "in", "values"}, where)
     top_out = layer.out_channels - 1 if layer else MAX_CHANNELS
-    top_in = layer.weight_shape[1] - 1 if layer else MAX_CHANNELS
+    top_in = (layer.in_channels if isinstance(layer, TransposedSpec) else layer.weight_shape[1]) - 1 if layer else MAX_CHANNELS
     out = r.count(table, "out", where, 0, top_out)
     into = r.count(table, "in", where, 0, top_in)
     values = r.field(table, "values", list, where)
@@ -662,7 +729,7 @@ def _choices(r: _Reader, table: dict, where: str) -> tuple[Choice, ...] | None:
 
 
 def _answer(r: _Reader, table: dict, where: str, labs: dict[str, LabSpec]) -> AnswerSpec | None:
-    r.unknown(table, {"quantity", "lab", "index", "layer", "input_shape", "init", "steps", "net_index"}, where)
+    r.unknown(table, {"quantity", "lab", "index", "layer", "input_shape", "init", "steps", "net_index", "of"}, where)
     quantity = r.field(table, "quantity", str, where)
     if quantity is None:
         return None
@@ -677,8 +744,11 @@ def _answer(r: _Reader, table: dict, where: str, labs: dict[str, LabSpec]) -> An
     if quantity == "parameter_count":
         layer = _any_layer(r, r.field(table, "layer", dict, where) or {}, f"{where}.layer")
         return AnswerSpec(quantity, layer=layer) if layer else None
-    if quantity == "output_shape" and "lab" not in table:
+    if quantity in ("output_shape", "output_padding") and "lab" not in table:
         layer = _any_layer(r, r.field(table, "layer", dict, where) or {}, f"{where}.layer")
+        if quantity == "output_padding" and layer is not None and not isinstance(layer, ConvSpec):
+            r.problem(f"{where}.layer", "output_padding is asked of the Conv2d a transposed convolution undoes")
+            return None
         shape = _shape(r, table, where, key="input_shape")
         return AnswerSpec(quantity, layer=layer, input_shape=shape) if layer and shape else None
     lab_id = r.field(table, "lab", str, where)
@@ -687,6 +757,8 @@ def _answer(r: _Reader, table: dict, where: str, labs: dict[str, LabSpec]) -> An
         return None
     if quantity == "output_shape":
         return AnswerSpec(quantity, lab=lab_id) if lab_id else None
+    if quantity in ("unfold_shape", "gradient_shape", "gradient_value", "flipped_value"):
+        return _conv_lab_answer(r, table, where, quantity, labs.get(lab_id)) if lab_id else None
     if quantity == "kernels_stay_equal":
         if lab_id is not None and not isinstance(labs.get(lab_id), TrainingLabSpec):
             r.problem(f"{where}.lab", f"names {lab_id!r}, which is not a training lab")
@@ -702,6 +774,33 @@ def _answer(r: _Reader, table: dict, where: str, labs: dict[str, LabSpec]) -> An
         r.problem(f"{where}.index", f"must be four indices [batch, channel, row, col], got {index!r:.60}")
         return None
     return AnswerSpec(quantity, lab=lab_id, index=tuple(index)) if lab_id and index else None
+
+
+def _conv_lab_answer(r: _Reader, table: dict, where: str, quantity: str, lab: LabSpec) -> AnswerSpec | None:
+    """A question about a conv2d-kind lab: its unfolded columns' shape, a gradient's shape or cell,
+    or a cell of its output with the kernel flipped."""
+    needs = GradientLabSpec if quantity == "gradient_value" else ConvLabSpec
+    if not isinstance(lab, needs):
+        r.problem(f"{where}.lab", f"{quantity} needs a {'gradient' if needs is GradientLabSpec else 'conv2d'} lab")
+        return None
+    of = None
+    if quantity.startswith("gradient"):
+        choices = GRADIENT_OF if quantity == "gradient_shape" else GRADIENT_OF[:2]
+        of = r.field(table, "of", str, where)
+        if of is not None and of not in choices:
+            r.problem(f"{where}.of", f"must be one of {', '.join(choices)}")
+            return None
+        if of is None:
+            return None
+    elif "of" in table:
+        r.unknown(table, {"quantity", "lab", "index"}, where)
+    if quantity in ("unfold_shape", "gradient_shape"):
+        return AnswerSpec(quantity, lab=lab.id, of=of)
+    index = r.field(table, "index", list, where)
+    if index is not None and (len(index) != 4 or not all(type(i) is int and i >= 0 for i in index)):
+        r.problem(f"{where}.index", f"must be four indices, got {index!r:.60}")
+        return None
+    return AnswerSpec(quantity, lab=lab.id, index=tuple(index), of=of) if index else None
 
 
 def _network_answer(r: _Reader, table: dict, where: str, quantity: str, lab: NetworkLabSpec) -> AnswerSpec | None:

@@ -5,15 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tutor.engine.spec import ConvSpec, LayerSpec, NetLayerSpec, PoolSpec
+from tutor.engine.spec import (
+    ConvSpec,
+    LayerSpec,
+    NetLayerSpec,
+    PoolSpec,
+    TransposedSpec,
+)
 
 # What a lab page can show; the lesson picks a subset per page (a lab shows those it has).
 NETWORK_PARTS = ("ledger", "sharing", "field", "training", "canvas")  # what a network lab's pages show
-LAB_PARTS = ("input", "kernels", "settings", "output", "steps", "gradient", *NETWORK_PARTS)
+MATRIX_PARTS = ("columns", "matrix", "upstream", "gradients", "scatter", "overlap")  # backward's labs
+LAB_PARTS = ("input", "kernels", "settings", "output", "steps", "gradient", *NETWORK_PARTS, *MATRIX_PARTS)
 DEFAULT_PARTS = ("input", "kernels", "output", "steps")
 # What an exercise can ask, and the kind of answer each expects.
 QUANTITIES = {"output_shape": "shape", "output_value": "number", "parameter_count": "integer",
-              "kernels_stay_equal": "choice", "in_features": "integer", "receptive_field": "integer"}
+              "kernels_stay_equal": "choice", "in_features": "integer", "receptive_field": "integer",
+              "unfold_shape": "shape", "gradient_value": "number", "gradient_shape": "shape",
+              "flipped_value": "number", "output_padding": "integer"}
+GRADIENT_OF = ("input", "weight", "bias")  # which gradient an exercise asks about
 Image = tuple[tuple[float, ...], ...]
 
 
@@ -46,6 +56,29 @@ class ConvLabSpec:
     seed: int
     kernels: tuple[KernelOverride, ...] = ()
     presets: tuple[ConvPreset, ...] = ()
+
+
+@dataclass(frozen=True)
+class UnfoldLabSpec(ConvLabSpec):
+    """A conv2d lab shown as a matrix product: ``F.unfold``'s columns, the weight's rows, the
+    layer's matrix C, and the kernel as stored or flipped."""
+
+
+@dataclass(frozen=True)
+class GradientLabSpec(ConvLabSpec):
+    """A conv2d lab run backwards from an upstream gradient (ones to start with)."""
+
+
+@dataclass(frozen=True)
+class TransposedLabSpec:
+    """An input ([channels][rows][cols]) and an ``nn.ConvTranspose2d`` whose weights come from a
+    seed, then overrides (``out`` and ``into`` as in a conv lab: the weight is [in, out, k, k])."""
+
+    id: str
+    values: tuple[tuple[tuple[float, ...], ...], ...]
+    layer: TransposedSpec
+    seed: int = 0
+    kernels: tuple[KernelOverride, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -95,7 +128,7 @@ class NetworkLabSpec:
     epochs: int = 10  # what the shown code runs; the lab trains until paused
 
 
-LabSpec = ConvLabSpec | PoolLabSpec | FeatureLabSpec | TrainingLabSpec | NetworkLabSpec
+LabSpec = ConvLabSpec | PoolLabSpec | FeatureLabSpec | TrainingLabSpec | NetworkLabSpec | TransposedLabSpec
 
 
 @dataclass(frozen=True)
@@ -118,6 +151,7 @@ class AnswerSpec:
     init: str | None = None
     steps: int | None = None
     net_index: int | None = None  # a network lab's layer, as net[i] names it
+    of: str | None = None  # which gradient: "input", "weight" or "bias" (GRADIENT_OF)
 
     @property
     def kind(self) -> str:

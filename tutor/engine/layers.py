@@ -19,6 +19,7 @@ from tutor.engine.spec import (
     NetLayerSpec,
     PoolSpec,
     ReluSpec,
+    TransposedSpec,
 )
 
 # The tensors are tiny: one thread answers faster than a pool that must wake up.
@@ -62,6 +63,10 @@ def _build(spec: NetLayerSpec) -> nn.Module:
     if isinstance(spec, PoolSpec):
         module = nn.MaxPool2d if spec.kind == "max" else nn.AvgPool2d
         return module(spec.kernel_size, stride=spec.stride, padding=spec.padding, ceil_mode=spec.ceil_mode)
+    if isinstance(spec, TransposedSpec):
+        return _checked(nn.ConvTranspose2d, spec.in_channels, spec.out_channels, spec.kernel_size,
+                        stride=spec.stride, padding=spec.padding, output_padding=spec.output_padding,
+                        dilation=spec.dilation, bias=spec.bias)
     if isinstance(spec, ConvSpec):
         return _checked(nn.Conv2d,
             spec.in_channels,
@@ -100,6 +105,8 @@ def plain_words(message: str) -> str:
         "Output size is too small": "The kernel does not fit: the (padded) input is smaller than the kernel.",
         "Kernel size can't be greater than actual input size": "The kernel is larger than the (padded) input.",
         "must be divisible by groups": "in_channels and out_channels must both be divisible by groups.",
+        "output padding must be smaller than either stride or dilation": "output_padding must be smaller than "
+        "the stride or the dilation: it only picks between output sizes that the stride makes possible.",
         "padding='same' is not supported for strided": "padding='same' needs stride 1: with a larger "
         "stride the output cannot keep the input's size.",
     }

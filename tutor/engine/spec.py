@@ -76,7 +76,42 @@ class PoolSpec:
         return f"nn.{self.module_name}({', '.join(args)})"
 
 
-LayerSpec = ConvSpec | PoolSpec
+@dataclass(frozen=True)
+class TransposedSpec:
+    """The arguments of one ``nn.ConvTranspose2d``: each input cell scatters a scaled kernel into
+    the output, ``stride`` cells apart; ``padding`` crops the output, ``output_padding`` adds rows
+    and columns at its bottom and right."""
+
+    in_channels: int
+    out_channels: int
+    kernel_size: int
+    stride: int = 1
+    padding: int = 0
+    output_padding: int = 0
+    dilation: int = 1
+    bias: bool = False
+
+    @property
+    def weight_shape(self) -> tuple[int, int, int, int]:
+        k = self.kernel_size
+        return (self.in_channels, self.out_channels, k, k)  # in before out: the reverse of Conv2d's
+
+    def side(self, size: int) -> int:
+        """An output side: ``(size - 1) × stride - 2 × padding + dilation × (kernel - 1) +
+        output_padding + 1``, as torch's docs give it (tests hold it to torch's shapes)."""
+        return ((size - 1) * self.stride - 2 * self.padding + self.dilation * (self.kernel_size - 1)
+                + self.output_padding + 1)
+
+    def call(self) -> str:
+        args = [f"in_channels={self.in_channels}", f"out_channels={self.out_channels}",
+                f"kernel_size={self.kernel_size}"]
+        defaults = {"stride": 1, "padding": 0, "output_padding": 0, "dilation": 1}
+        args += [f"{name}={getattr(self, name)}" for name, default in defaults.items() if getattr(self, name) != default]
+        args.append(f"bias={self.bias}")
+        return f"nn.ConvTranspose2d({', '.join(args)})"
+
+
+LayerSpec = ConvSpec | PoolSpec | TransposedSpec
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,20 @@ from tutor.course.answers import Expected
 from tutor.course.model import (
     AnswerSpec,
     ConvLabSpec,
+    GradientLabSpec,
     LabSpec,
     NetworkLabSpec,
     PoolLabSpec,
     TrainingLabSpec,
 )
-from tutor.engine.spec import ConvSpec, FlattenSpec, LayerSpec, LinearSpec, PoolSpec
+from tutor.engine.spec import (
+    ConvSpec,
+    FlattenSpec,
+    LayerSpec,
+    LinearSpec,
+    PoolSpec,
+    TransposedSpec,
+)
 from tutor.labs.explain import shape_text, side_formula
 from tutor.labs.mistakes import (
     conv_value_mistakes,
@@ -51,6 +59,8 @@ def expected(answer: AnswerSpec, labs: dict[str, LabSpec]) -> Expected:
             return _network(answer, labs[answer.lab])
         if answer.quantity == "parameter_count":
             return _parameter_count(answer.layer)
+        if answer.quantity == "output_padding":
+            return _output_padding(answer.layer, answer.input_shape)
         if answer.lab is None:
             return _output_shape(answer.layer, answer.input_shape)
         lab = labs.get(answer.lab)
@@ -59,6 +69,8 @@ def expected(answer: AnswerSpec, labs: dict[str, LabSpec]) -> Expected:
         layer = lab.layer if isinstance(lab, ConvLabSpec) else getattr(lab, "pool", None)
         if answer.quantity == "kernels_stay_equal":
             return _kernels_stay_equal(lab, answer.init, answer.steps)
+        if answer.quantity in BACKWARD:
+            return BACKWARD[answer.quantity](lab, answer)
         if answer.quantity == "output_shape":
             return _output_shape(layer, lab_input_shape(lab))
         if isinstance(lab, ConvLabSpec):
@@ -74,7 +86,7 @@ def _output_shape(spec: LayerSpec, shape: tuple[int, ...]) -> Expected:
     out = layers.output_shape(spec, shape)
     height, _ = side_formula(spec, shape[2])
     width, _ = side_formula(spec, shape[3])
-    channels = (f"channels become out_channels = {out[1]}" if isinstance(spec, ConvSpec)
+    channels = (f"channels become out_channels = {out[1]}" if isinstance(spec, (ConvSpec, TransposedSpec))
                 else f"channels stay {out[1]}: pooling works on each channel on its own")
     solution = (
         f"{spec.call()} applied to an input of shape {shape_text(shape)}:\n"
@@ -82,6 +94,10 @@ def _output_shape(spec: LayerSpec, shape: tuple[int, ...]) -> Expected:
         f"- height: {height}\n- width: {width}\n"
         f"so the output has shape {shape_text(out)} (torch.Size({shape_text(out)}))."
     )
+    if isinstance(spec, TransposedSpec):
+        from tutor.labs.backward_mistakes import transposed_shape_mistakes
+
+        return Expected("shape", tuple(out), solution, transposed_shape_mistakes(spec, shape, tuple(out)))
     return Expected("shape", tuple(out), solution, shape_mistakes(spec, shape, tuple(out)))
 
 
@@ -133,6 +149,8 @@ def _parameter_count(spec: LayerSpec) -> Expected:
         solution = (f"{spec.call()} has no weight and no bias: it only {does} the numbers "
                     f"in each window. sum(p.numel() for p in layer.parameters()) = {total}.")
         return Expected("integer", total, solution, parameter_mistakes(spec, total))
+    if isinstance(spec, TransposedSpec):
+        return _transposed_parameters(spec, shapes, total)
     weight = shapes["weight"]
     out, per_in, k, _ = weight
     groups = (f" (groups={spec.groups}: each output channel sees in_channels / groups = "
@@ -146,6 +164,121 @@ def _parameter_count(spec: LayerSpec) -> Expected:
     if len(shapes) > 1:  # a weight alone: its count is the total
         lines.append(f"total: {' + '.join(str(prod(s)) for s in shapes.values())} = {total}")
     return Expected("integer", total, "\n".join(lines), parameter_mistakes(spec, total))
+
+
+def _transposed_parameters(spec: TransposedSpec, shapes: dict, total: int) -> Expected:
+    from tutor.labs.backward_mistakes import transposed_parameter_mistakes
+
+    weight = shapes["weight"]
+    lines = [f"{spec.call()} has:", f"- weight {shape_text(weight)}: in × out × k × k (in first, the reverse of "
+             f"Conv2d's) = {' × '.join(map(str, weight))} = {prod(weight)}"]
+    if "bias" in shapes:
+        lines.append(f"- bias {shape_text(shapes['bias'])}: one per output channel; total {total}")
+    return Expected("integer", total, "\n".join(lines), transposed_parameter_mistakes(spec, total))
+
+
+# --- the backward lesson: convolution as a matrix, gradients, transposed --------------------------
+def _output_padding(conv: ConvSpec, shape: tuple[int, ...]) -> Expected:
+    """The output_padding that makes the ConvTranspose2d of ``conv``'s settings give ``shape``'s
+    sides back from ``conv``'s output: tried in torch, each value it allows."""
+    from tutor.engine import layers
+    from tutor.labs.backward_mistakes import output_padding_mistakes
+
+    small = layers.output_shape(conv, shape)
+    tried = []
+    for extra in range(max(conv.stride, conv.dilation)):
+        undo = TransposedSpec(conv.out_channels, conv.in_channels, conv.kernel_size, conv.stride, conv.pads[0],
+                              extra, conv.dilation)
+        back = layers.output_shape(undo, small)
+        tried.append(f"- output_padding={extra}: {shape_text(back)}")
+        if back[2:] == shape[2:]:
+            solution = "\n".join([f"{conv.call()} turns {shape_text(shape)} into {shape_text(small)}. Back, with "
+                                  f"the same kernel, stride, padding and dilation:", *tried,
+                                  f"so output_padding={extra}: the stride maps several sizes to one, and "
+                                  "output_padding says which to give back."])
+            return Expected("integer", extra, solution, output_padding_mistakes(extra, conv.stride))
+    raise QuantityError(f"no output_padding gives {shape_text(shape)} back (asymmetric padding or a width that "
+                        "differs from the height)")
+
+
+def _unfold_shape(lab: ConvLabSpec, answer: AnswerSpec) -> Expected:
+    from tutor.labs.backward_mistakes import unfold_shape_mistakes
+    from tutor.labs.matrix import UnfoldSession, unfold_call
+
+    session = UnfoldSession(lab)
+    value = (1, *session.columns.shape)
+    k, channels = lab.layer.kernel_size, lab.input_shape[1]
+    out_size = session.output.shape[2:]
+    solution = (f"{unfold_call(lab.layer)} on a of shape {shape_text(lab.input_shape)}: one column per window, "
+                f"[batch, in_channels × k × k, windows]:\n- a column holds {channels} × {k} × {k} = {value[1]} numbers;\n"
+                f"- there are {out_size[0]} × {out_size[1]} = {value[2]} windows, one per output cell;\n"
+                f"so {shape_text(value)}.")
+    return Expected("shape", value, solution, unfold_shape_mistakes(value, channels, k, out_size))
+
+
+def _gradient_shape(lab: ConvLabSpec, answer: AnswerSpec) -> Expected:
+    from tutor.engine import layers
+    from tutor.labs.backward_mistakes import gradient_shape_mistakes
+
+    shapes = {"input": lab.input_shape, "output": layers.output_shape(lab.layer, lab.input_shape),
+              **{name: shape for name, shape in layers.parameter_shapes(lab.layer).items()}}
+    if answer.of not in shapes:
+        raise QuantityError(f"the lab's layer has no {answer.of}")
+    value = tuple(shapes[answer.of])
+    names = {"input": "a", "weight": "c.weight", "bias": "c.bias"}
+    solution = (f"{names[answer.of]}.grad holds one number for each number of {names[answer.of]}: its shape is "
+                f"{names[answer.of]}'s, {shape_text(value)}. (dL/dy has the output's shape, "
+                f"{shape_text(shapes['output'])}.)")
+    return Expected("shape", value, solution, gradient_shape_mistakes(answer.of, value, shapes))
+
+
+def _gradient_value(lab: GradientLabSpec, answer: AnswerSpec) -> Expected:
+    from tutor.labs.backward_mistakes import (
+        input_gradient_mistakes,
+        weight_gradient_mistakes,
+    )
+    from tutor.labs.gradient import TARGETS, GradientSession
+
+    session = GradientSession(lab)
+    index = answer.index or ()
+    if answer.of == "input":
+        _, c, i, j = _checked_index(index, session.conv.x.shape)
+        cell = (c, i, j)
+    else:
+        session.reconfigure("target", TARGETS[1])
+        outs, ins, k, _ = session.conv.weight.shape
+        if len(index) != 4 or index[0] >= outs or index[1] >= ins or max(index[2:]) >= k:
+            raise QuantityError(f"index {list(index)} is outside c.weight of shape {[outs, ins, k, k]}")
+        cell = (index[0] * ins + index[1], index[2], index[3])
+    step = session.explain(cell)
+    solution = "\n".join([f"dL/dy all ones (as for loss = c(a).sum()); {session.step_header(step)[0]}:", *step.lines])
+    if answer.of == "input":
+        mistakes = input_gradient_mistakes(session, cell, step.detail, step.value)
+    else:
+        kernel = float(session.conv.weight[tuple(index)])
+        mistakes = weight_gradient_mistakes(session, step.detail, step.value, kernel)
+    return Expected("number", step.value, solution, mistakes)
+
+
+def _flipped_value(lab: ConvLabSpec, answer: AnswerSpec) -> Expected:
+    from tutor.engine import backward, conv
+    from tutor.labs.backward_mistakes import flipped_value_mistakes
+    from tutor.labs.matrix import KERNEL, UnfoldSession
+
+    session = UnfoldSession(lab)
+    session.reconfigure("kernel", KERNEL[1])
+    _, o, r, q = _checked_index(answer.index or (), session.output.shape)
+    step = session.explain((o, r, q))
+    stored = session.conv.weight
+    run = (lambda weight: float(conv.conv_forward(lab.layer, session.x, weight, session.conv.bias)[0, o, r, q]))
+    values = {"stored": float(session.conv.output[0, o, r, q]), "rows": run(backward.flipped_along(stored, 2)),
+              "columns": run(backward.flipped_along(stored, 3)), "transposed": run(stored.swapaxes(2, 3).copy())}
+    solution = "\n".join(["The kernels turned 180° (c.weight.flip(2, 3)), then the same sum:", *step.lines])
+    return Expected("number", step.value, solution, flipped_value_mistakes(values, step.value))
+
+
+BACKWARD = {"unfold_shape": _unfold_shape, "gradient_shape": _gradient_shape, "gradient_value": _gradient_value,
+            "flipped_value": _flipped_value}
 
 
 def _kernels_stay_equal(lab: TrainingLabSpec, init: str, steps: int) -> Expected:

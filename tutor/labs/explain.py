@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from math import ceil, floor
 
-from tutor.engine.spec import ConvSpec, LayerSpec, PoolSpec
+from tutor.engine.spec import ConvSpec, LayerSpec, PoolSpec, TransposedSpec
 from tutor.numbers import fixed, format_number, format_term
 
 
@@ -94,6 +94,9 @@ def _side_parts(spec: LayerSpec, size: int) -> tuple[str, str, int]:
     """The formula's expression, what it comes to (with a note), and its value."""
     if isinstance(spec, PoolSpec):
         return _pool_side(spec, size)
+    if isinstance(spec, TransposedSpec):
+        return (f"({size} - 1)×{spec.stride} - 2×{spec.padding} + {spec.dilation}×({spec.kernel_size} - 1) + "
+                f"{spec.output_padding} + 1", str(spec.side(size)), spec.side(size))
     k, s, d = spec.kernel_size, spec.stride, spec.dilation
     before, after = spec.pads
     value = side_value(size, k, s, before, after, d)

@@ -13,18 +13,19 @@ from __future__ import annotations
 from dataclasses import replace
 from math import ceil, floor
 
-from tutor.course.answers import Mistake
+from tutor.course.answers import Mistake, close_enough
 from tutor.engine.spec import ConvSpec, LayerSpec, PoolSpec
 from tutor.labs.explain import shape_text, side_question, side_value
 from tutor.numbers import format_number
 
 
 def kept(correct, mistakes: list[Mistake]) -> tuple[Mistake, ...]:
-    """The mistakes that give a wrong answer. Two that give the same one are told together:
-    the answer alone cannot say which was made."""
+    """The mistakes that give a wrong answer (a number within the checking tolerance of the right
+    one is right). Two that give the same one are told together: the answer alone cannot say
+    which was made."""
     by_wrong: dict[object, Mistake] = {}
     for mistake in mistakes:
-        if mistake.wrong == correct:
+        if mistake.wrong == correct or (isinstance(correct, float) and close_enough(float(mistake.wrong), correct)):
             continue
         if (first := by_wrong.get(mistake.wrong)) is None:
             by_wrong[mistake.wrong] = mistake

@@ -38,6 +38,40 @@ class Explained:
     detail: object = None
 
 
+@dataclass(frozen=True)
+class Shown:
+    """One grid a view shows: the slice, its title, and whether the learner may type into it."""
+
+    address: Address
+    label: str
+    editable: bool = False
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A row of grids under a heading (none if empty); the row wraps where the page is narrow,
+    but a tuple of grids among them stays on one line. The ``stage`` panel is where stepping
+    starts: the view keeps it, the arithmetic and what lies between on the page."""
+
+    heading: str
+    grids: tuple[Shown | tuple[Shown, ...], ...]
+    stage: bool = False
+
+    def shown(self) -> list[Shown]:
+        """Every grid, in order, groups opened."""
+        return [one for item in self.grids for one in (item if isinstance(item, tuple) else (item,))]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A setting a learner switches with ← / →: its name, label and choices (and their names)."""
+
+    name: str
+    label: str
+    choices: tuple
+    names: tuple[str, ...] | None = None
+
+
 def flat(cell: Cell, shape: Cell) -> int:
     """The cell's position in raster order across all output channels."""
     _, rows, cols = shape

@@ -15,10 +15,13 @@ from textual.widgets import Footer, Header, Input
 from tutor.course.model import (
     ConvLabSpec,
     FeatureLabSpec,
+    GradientLabSpec,
     Lesson,
     NetworkLabSpec,
     PoolLabSpec,
     TrainingLabSpec,
+    TransposedLabSpec,
+    UnfoldLabSpec,
 )
 from tutor.text import clean
 from tutor.widgets.conv_lab import ConvLabView
@@ -28,6 +31,7 @@ from tutor.widgets.feature_lab import FeatureLabView
 from tutor.widgets.lab import LabView
 from tutor.widgets.network_lab import NetworkLabView
 from tutor.widgets.page import Page
+from tutor.widgets.panel_lab import PanelLabView
 from tutor.widgets.pool_lab import PoolLabView
 from tutor.widgets.prose import Prose
 from tutor.widgets.summary import LessonSummary
@@ -36,7 +40,8 @@ from tutor.widgets.training_lab import TrainingLabView
 
 # Which widget shows which kind of lab.
 LAB_VIEWS = {ConvLabSpec: ConvLabView, PoolLabSpec: PoolLabView, FeatureLabSpec: FeatureLabView,
-             TrainingLabSpec: TrainingLabView, NetworkLabSpec: NetworkLabView}
+             TrainingLabSpec: TrainingLabView, NetworkLabSpec: NetworkLabView, UnfoldLabSpec: PanelLabView,
+             GradientLabSpec: PanelLabView, TransposedLabSpec: PanelLabView}
 
 SUMMARY_TITLE = "Your results"
 ANSWER_STARTERS = frozenset("0123456789-.[(")  # what an answer may start with: never a page or lab key

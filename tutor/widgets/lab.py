@@ -153,6 +153,18 @@ class LabView(Vertical):
         """Cells a side that one window covers in the input (a dilated kernel's, gaps included)."""
         return 1
 
+    def step_shape(self) -> Cell:
+        """(channels, rows, cols) of the cells stepped through: the output's, in most labs."""
+        return self.session.output_shape
+
+    def stepped_tensor(self) -> str:
+        """The tensor whose cells are stepped through (its grid's cursor follows the step)."""
+        return "y"
+
+    def cell_at(self, address: Address, row: int, col: int) -> Cell | None:
+        """The step a cursor on this grid picks, if it is a grid of the tensor stepped through."""
+        return (address.index[0], row, col) if address.tensor == self.stepped_tensor() else None
+
     # --- building -------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Plain("Loading PyTorch…", id="lab-status")
@@ -311,11 +323,12 @@ class LabView(Vertical):
 
     @on(TensorGrid.CursorMoved)
     def _cursor_moved(self, event: TensorGrid.CursorMoved) -> None:
-        """Arrows on an output grid pick the cell to step to."""
+        """Arrows on the grid stepped through (an output) pick the cell to step to."""
         event.stop()
         address = event.grid.address
-        if address is not None and address.tensor == "y" and event.grid.has_focus and self.stepping:
-            self.step = (address.index[0], event.row, event.col)
+        cell = self.cell_at(address, event.row, event.col) if address is not None else None
+        if cell is not None and event.grid.has_focus and self.stepping:
+            self.step = cell
 
     def say(self, text: str, error: bool = False) -> None:
         status = self.query_one("#lab-status", Plain)
@@ -344,7 +357,7 @@ class LabView(Vertical):
             grid.release_width()
 
     def action_step(self, delta: int) -> None:
-        shape = self.session.output_shape
+        shape = self.step_shape()
         self.step = unflat(flat(self.step, shape) + delta, shape)
 
     def action_play(self) -> None:
@@ -365,10 +378,10 @@ class LabView(Vertical):
 
     def clamp_step(self) -> None:
         """Keep the selected cell inside the output after its shape changed."""
-        self.set_reactive(LabView.step, clamp(self.step, self.session.output_shape))
+        self.set_reactive(LabView.step, clamp(self.step, self.step_shape()))
 
     def step_title(self) -> str:
-        channels, rows, cols = shape = self.session.output_shape
+        channels, rows, cols = shape = self.step_shape()
         return f"step {flat(self.step, shape) + 1} of {channels * rows * cols}: n / p / Space"
 
     # --- stepping -------------------------------------------------------------------------------
@@ -384,7 +397,7 @@ class LabView(Vertical):
             grid = self.grids[address]
             grid.window = step.windows.get(address, NOTHING)
             grid.marked = step.marked.get(address, NOTHING)
-            if address.tensor == "y" and address in step.windows:
+            if address.tensor == self.stepped_tensor() and address in step.windows:
                 grid.cursor = step.cell[1:]
         self._lit = now
         text = "\n".join([self.step_header(step), *step.lines])
