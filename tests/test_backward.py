@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from conftest import torch_conv
 from torch import nn
 
-from tutor.course.loader import bundled_folder, load_lesson
+from tutor.course.loader import LessonError, bundled_folder, load_lesson
 from tutor.engine import backward, conv, layers
 from tutor.engine.spec import ConvSpec, TransposedSpec
 from tutor.labs.expected import expected
@@ -322,3 +322,66 @@ def test_the_conv_and_flip_page_explains_with_the_kernel_it_uses():
     assert session.explain((0, 0, 0)).lines[0] != stored
     assert conv.unroll(session.layer, session.x, session.kernels, None, 0, 0, 0).total == pytest.approx(
         session.explain((0, 0, 0)).value, abs=1e-5)
+
+
+# --- malformed lessons --------------------------------------------------------------------------------
+BACKWARD_TEXT = (bundled_folder() / "backward.toml").read_text()
+
+
+@pytest.mark.parametrize(("old", "new", "where", "message"), [
+    ('stride = 2, bias = false }', 'stride = 2, bias = true }', "labs.up.layer.bias", "set bias = false"),
+    ('stride = 2, bias = false }', 'stride = 2, output_padding = 2, bias = false }', "labs.up.layer.output_padding",
+     "smaller than the stride"),
+    ('input = { values = [[1, 2], [3, 4]] }', 'input = { values = [[1, 2], [3]] }', "labs.up.input.values",
+     "equal lengths"),
+    ('kind = "transposed"', 'kind = "transposd"', "labs.up.kind", "unknown lab kind"),
+    ('lab = "grad", of = "input"', 'lab = "notebook", of = "input"', "answer.lab", "needs a gradient lab"),
+    ('lab = "grad", of = "weight" }', 'lab = "grad", of = "kernel" }', "answer.of", "must be one of"),
+    ('layer = { in_channels = 1, out_channels = 1, kernel_size = 2, bias = false }\n\n[[labs.small',
+     'layer = { in_channels = 1, out_channels = 1, kernel_size = 2, bias = false, padding = "same" }\n\n[[labs.small',
+     "labs.small.layer", "even padding"),
+])
+def test_malformed_backward_labs_and_answers_are_named(tmp_path, old, new, where, message):
+    assert old in BACKWARD_TEXT
+    path = tmp_path / "bad.toml"
+    path.write_text(BACKWARD_TEXT.replace(old, new, 1))
+    with pytest.raises(LessonError) as error:
+        load_lesson(path)
+    assert where in str(error.value) and message in str(error.value), str(error.value)
+
+
+def test_stride_padding_and_dilation_keep_the_lessons_kernels():
+    session = GradientSession(BACKWARD.labs["grad"])
+    for name, value in (("stride", 2), ("padding", 1), ("dilation", 2)):
+        session.reconfigure(name, value)
+        assert np.allclose(session.conv.weight[0, 0], [[0.1, 0.2], [-0.4, -0.5]]), name
+    notes = session.notes(())
+    assert "padded by dilation × (k - 1) - padding = 1" in notes
+    session.reconfigure("padding", 2)
+    session.reconfigure("dilation", 1)
+    assert "its outer 1 ring(s) cropped" in session.notes(())
+
+
+def test_a_transposed_padding_that_crops_everything_is_explained():
+    session = TransposedSession(BACKWARD.labs["up"])
+    with pytest.raises(layers.LayerError, match="crops more than the output has"):
+        session.reconfigure("padding", 3)
+
+
+def check_of(exercise_id: str, typed: str):
+    from tutor.course.answers import check
+
+    return check(answer_of(exercise_id), typed)
+
+
+def test_feedback_names_the_axes_and_the_mistakes_of_the_walk():
+    assert "The answer has 3 axes, [batch, numbers in a window, windows]; yours has 2." in check_of("unfold-shape", "9x8").message
+    assert "[out_channels, in_channels, kernel height, kernel width]" in check_of("weight-grad-shape", "1x4x4").message
+    assert check_of("flipped-value", "0.9").mistake == "one input channel only"
+    assert check_of("undo-output-padding", "2").mistake == "as large as the stride"
+    assert check_of("undo-output-padding", "-1").mistake == "negative"
+    assert "[1, 8, 9]" not in check_of("unfold-shape", "[1, 9, 8]").message  # the mistake, not the answer
+    from tutor.course.answers import AnswerError
+
+    with pytest.raises(AnswerError, match="too large for a count"):
+        check_of("undo-output-padding", "99999999999999999999")

@@ -121,3 +121,17 @@ async def test_the_scatters_add_up_to_conv_transpose2d_and_a_refused_setting_is_
         await settle(app, pilot)
         assert "output_padding must be smaller than the stride" in text(app, "#lab-status")
         assert app.screen.query_one("#set-output_padding").value == 1 and shown(app, "y-0").shape == (6, 6)
+
+
+async def test_a_refused_edit_is_scrolled_into_view_whole_at_80x24(make_app):
+    app = make_app("backward")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await goto_page(app, pilot, PAGES["matrix"])
+        for _ in range(3):
+            await pilot.press("n")
+        await tab_to(app, pilot, "x-0")
+        await pilot.press("enter", *"nan", "enter")
+        await settle(app, pilot)
+        status, page = app.screen.query_one("#lab-status"), app.screen.query_one("#page")
+        assert "not a finite number" in text(app, "#lab-status")
+        assert page.scrollable_content_region.contains_region(status.region)

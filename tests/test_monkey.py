@@ -9,8 +9,8 @@ from conftest import settle
 KEYS = (list("0123456789.-") + list("abcdefghijklmnoprstuvwxyz") + ["n", "p", "r", "e", "s", "c", "w", "space"]
         + ["up", "down", "left", "right", "tab", "shift+tab", "enter", "escape", "pagedown", "pageup",
            "question_mark", "backspace", "ctrl+t", "ctrl+r", "ctrl+n", "left_square_bracket", "right_square_bracket"])
-LESSONS = ["convolution", "pooling", "symmetry", "arithmetic", "first-cnn", None]
-STREAMS = 12
+LESSONS = ["convolution", "pooling", "symmetry", "arithmetic", "first-cnn", "backward", None]
+STREAMS = 14
 KEYS_PER_STREAM = 500
 
 

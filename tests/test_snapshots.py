@@ -61,7 +61,7 @@ async def test_every_lab_page_at_80x24_mid_step(make_app, snapshot, lesson, page
         await goto_page(app, pilot, page)
         lab = app.screen.query_one(LabView)
         if lab.stepping:
-            channels, rows, cols = lab.session.output_shape
+            channels, rows, cols = lab.step_shape()
             for _ in range(channels * rows * cols // 2):
                 await pilot.press("n")
         await still(app, pilot)

@@ -36,6 +36,7 @@ class Expected:
     value: tuple[int, ...] | float | int | bool
     solution: str
     mistakes: tuple[Mistake, ...] = ()
+    axes: str | None = None  # a shape's axes by name; None: [batch, channels, height, width] for four
 
 
 class AnswerError(ValueError):
@@ -65,6 +66,8 @@ def parse_shape(text: str) -> tuple[int, ...]:
 
 def parse_integer(text: str) -> int:
     value = parse_number(text)
+    if abs(value) >= 2 ** 53:  # beyond this a float cannot hold every whole number: 1e20 is no count
+        raise AnswerError(f"{shown(text.strip())} is too large for a count.")
     if value != int(value):
         raise AnswerError(f"{shown(text.strip())} is not a whole number: a count has no fraction.")
     return int(value)
@@ -118,7 +121,8 @@ def check(expected: Expected, text: str, choices=()) -> Verdict:
         if matches(answer, mistake.wrong):
             return Verdict(False, mistake.message, mistake.name)
     if expected.kind == "shape" and len(answer) != len(expected.value):
-        return Verdict(False, f"The answer has {len(expected.value)} axes, [batch, channels, height, width]; "
+        names = expected.axes or ("[batch, channels, height, width]" if len(expected.value) == 4 else "")
+        return Verdict(False, f"The answer has {len(expected.value)} axes{', ' + names if names else ''}; "
                        f"yours has {len(answer)}.", "axes")
     if expected.kind == "number" and abs(answer - float(expected.value)) <= 0.06 + 0.01 * abs(float(expected.value)):
         return Verdict(False, f"{shown_answer} is close, but not within two decimals: keep every digit of the "

@@ -443,6 +443,9 @@ def _conv_lab(r: _Reader, lab_id: str, table: dict, where: str, images: dict[str
             presets.append(ConvPreset(name, preset_shape, preset_layer))
     if None in (shape, layer, seed) or fill not in INPUT_FILLS:
         return None
+    if table.get("kind") == "unfold" and (layer.groups > 1 or layer.pads[0] != layer.pads[1]):
+        r.problem(f"{where}.layer", "an unfold lab needs groups = 1 and even padding (F.unfold pads every side alike)")
+        return None
     kind = {"unfold": UnfoldLabSpec, "gradient": GradientLabSpec}.get(table.get("kind"), ConvLabSpec)
     return kind(lab_id, shape, fill, layer, seed, tuple(kernels), tuple(presets))
 

@@ -68,8 +68,8 @@ def unfold_shape_mistakes(value: tuple[int, ...], channels: int, k: int, out_siz
     n, rows, columns = value
     return kept(value, [
         Mistake("columns and rows swapped", (n, columns, rows),
-                f"F.unfold stands each window up as a column: [batch, numbers in a window, windows] = "
-                f"[{n}, {rows}, {columns}]."),
+                "F.unfold stands each window up as a column: [batch, numbers in a window, windows], not the "
+                "windows first."),
         Mistake("channels forgotten", (n, k * k, columns),
                 f"A column holds the window of every input channel: {channels} × {k} × {k} = {rows} numbers."),
         Mistake("batch dropped", (rows, columns), "F.unfold keeps the batch axis first."),
@@ -86,7 +86,7 @@ def gradient_shape_mistakes(of: str, value: tuple[int, ...], shapes: dict[str, t
                         "one gradient for each number it holds.")]
     mistakes += [Mistake(f"the {other}'s shape", shapes[other],
                          f"That is {names[other]}'s shape. A gradient has the shape of what it is the gradient of: "
-                         f"{names[of]}, {shape_text(value)}.")
+                         f"{names[of]}.")
                  for other in ("input", "weight", "bias") if other != of and shapes.get(other)]
     return kept(value, mistakes)
 
@@ -136,10 +136,13 @@ def weight_gradient_mistakes(session, found, value: float, kernel_value: float) 
 
 
 # --- flipped kernels and output_padding ----------------------------------------------------------
-def flipped_value_mistakes(values: dict[str, float], value: float) -> tuple[Mistake, ...]:
+def flipped_value_mistakes(values: dict[str, float], subtotals: dict[int, float], value: float) -> tuple[Mistake, ...]:
     """``values``: the output cell with the kernel as stored, flipped top to bottom only, left to
-    right only, and transposed (each run by torch)."""
-    return kept(value, [
+    right only, and transposed (each run by torch); ``subtotals``: each input channel's part."""
+    alone = [Mistake("one input channel only", part,
+                     f"{format_number(part)} is only input channel {channel}'s part: add every input channel's "
+                     "window times its flipped kernel.") for channel, part in subtotals.items()] if len(subtotals) > 1 else []
+    return kept(value, [*alone,
         Mistake("not flipped", values["stored"],
                 "That is nn.Conv2d's value, with the kernel as stored. Flipped, kernel[0, 0] multiplies the window's "
                 "bottom-right cell."),
@@ -153,7 +156,11 @@ def flipped_value_mistakes(values: dict[str, float], value: float) -> tuple[Mist
 
 def output_padding_mistakes(value: int, stride: int) -> tuple[Mistake, ...]:
     mistakes = [Mistake("none needed", 0, "Without output_padding the transposed convolution gives back the "
-                        "smallest size that the Conv2d maps to this one, not the size it started from.")]
+                        "smallest size that the Conv2d maps to this one, not the size it started from."),
+                Mistake("negative", -1, "output_padding adds rows and columns: it is 0 or more."),
+                *(Mistake("as large as the stride", wrong, f"output_padding must be smaller than the stride ({stride}): a "
+                          f"Conv2d of stride {stride} maps at most {stride} sizes to one, so there are no more to pick "
+                          "from (torch refuses it).") for wrong in (stride, stride + 1))]
     if stride - 1 != value:
         mistakes.append(Mistake("stride - 1", stride - 1,
                                 "output_padding is not always stride - 1: it is the difference between the size "

@@ -66,6 +66,13 @@ class ConvSession:
         layers.output_shape(layer, input_shape)
         self._start(layer, input_shape, self.spec.kernels if layer == self.spec.layer else ())
 
+    def restride(self, name: str, value) -> None:
+        """A new stride, padding or dilation: settings that leave the weight's shape alone, so the
+        input and the kernels (the lesson's, or the learner's) are kept. ``layers.LayerError``
+        (torch's refusal) leaves the session as it was."""
+        layer = replace(self.layer, **{name: value})
+        self._set(layer, self.x, self.weight, self.bias)
+
     def choose_preset(self, name: str) -> None:
         preset = self.preset(name)
         self.reconfigure(preset.layer, preset.input_shape)

@@ -213,7 +213,8 @@ def _unfold_shape(lab: ConvLabSpec, answer: AnswerSpec) -> Expected:
                 f"[batch, in_channels × k × k, windows]:\n- a column holds {channels} × {k} × {k} = {value[1]} numbers;\n"
                 f"- there are {out_size[0]} × {out_size[1]} = {value[2]} windows, one per output cell;\n"
                 f"so {shape_text(value)}.")
-    return Expected("shape", value, solution, unfold_shape_mistakes(value, channels, k, out_size))
+    return Expected("shape", value, solution, unfold_shape_mistakes(value, channels, k, out_size),
+                    axes="[batch, numbers in a window, windows]")
 
 
 def _gradient_shape(lab: ConvLabSpec, answer: AnswerSpec) -> Expected:
@@ -229,7 +230,9 @@ def _gradient_shape(lab: ConvLabSpec, answer: AnswerSpec) -> Expected:
     solution = (f"{names[answer.of]}.grad holds one number for each number of {names[answer.of]}: its shape is "
                 f"{names[answer.of]}'s, {shape_text(value)}. (dL/dy has the output's shape, "
                 f"{shape_text(shapes['output'])}.)")
-    return Expected("shape", value, solution, gradient_shape_mistakes(answer.of, value, shapes))
+    axes = {"weight": "[out_channels, in_channels, kernel height, kernel width]", "bias": "[out_channels]"}
+    return Expected("shape", value, solution, gradient_shape_mistakes(answer.of, value, shapes),
+                    axes=axes.get(answer.of))
 
 
 def _gradient_value(lab: GradientLabSpec, answer: AnswerSpec) -> Expected:
@@ -274,7 +277,8 @@ def _flipped_value(lab: ConvLabSpec, answer: AnswerSpec) -> Expected:
     values = {"stored": float(session.conv.output[0, o, r, q]), "rows": run(backward.flipped_along(stored, 2)),
               "columns": run(backward.flipped_along(stored, 3)), "transposed": run(stored.swapaxes(2, 3).copy())}
     solution = "\n".join(["The kernels turned 180° (c.weight.flip(2, 3)), then the same sum:", *step.lines])
-    return Expected("number", step.value, solution, flipped_value_mistakes(values, step.value))
+    subtotals = {terms.in_channel: terms.subtotal for terms in step.detail.channels}
+    return Expected("number", step.value, solution, flipped_value_mistakes(values, subtotals, step.value))
 
 
 BACKWARD = {"unfold_shape": _unfold_shape, "gradient_shape": _gradient_shape, "gradient_value": _gradient_value,

@@ -60,7 +60,7 @@ class GradientSession:
         if name == "target":
             self.target = value
             return
-        self.conv.reconfigure(*self.conv.with_setting(name, value))
+        self.conv.restride(name, value)
         self.upstream = np.ones_like(self.conv.output)
         self._compute()
 
@@ -106,6 +106,10 @@ class GradientSession:
     @property
     def stepped_tensor(self) -> str:
         return "gx" if self.target == TARGETS[0] else "gw"
+
+    @property
+    def step_noun(self) -> str:
+        return "a.grad" if self.target == TARGETS[0] else "c.weight.grad"
 
     @property
     def window_span(self) -> int:
@@ -162,9 +166,11 @@ class GradientSession:
             sums = ", ".join(format_number(float(v)) for v in self.upstream[0].sum(axis=(1, 2)))
             lines.append(f"c.bias.grad = dL/dy summed over each output channel: [{sums}]; autograd: "
                          f"[{', '.join(format_number(float(v)) for v in self.grads.bias)}]")
+        ring = layer.dilation * (k - 1) - before  # what the full convolution pads dL/dy with
+        edge = (f"padded by dilation × (k - 1) - padding = {ring}" if ring >= 0
+                else f"its outer {-ring} ring(s) cropped: padding exceeds dilation × (k - 1)")
         lines.append(f"a.grad is the full convolution of dL/dy with each kernel turned 180° (dL/dy spread "
-                     f"{layer.stride} apart, padded by k - 1 - padding = {k - 1 - before}); c.weight.grad is a "
-                     "correlated with dL/dy")
+                     f"{layer.stride} apart, {edge}); c.weight.grad is a correlated with dL/dy")
         lines.append(self._transposed_note())
         return "\n".join(lines)
 

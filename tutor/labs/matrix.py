@@ -80,7 +80,7 @@ class UnfoldSession:
         if name == "kernel":
             self.flipped = value == KERNEL[1]
         else:
-            self.conv.reconfigure(*self.conv.with_setting(name, value))
+            self.conv.restride(name, value)
         self._compute()
 
     def reset(self) -> None:
@@ -170,8 +170,7 @@ class UnfoldSession:
                                                  "convolution, F.conv2d(a, c.weight.flip(2, 3))" if self.flipped else "")]
         if "columns" in show:
             gap = float(np.abs(self.product.reshape(self.output.shape[1:]) - self.output[0]).max())
-            lines.append(f"rows = {name}.reshape({outs}, -1) {shape_text(self.rows.shape)}; columns = "
-                         f"{unfold_call(self.layer)} {shape_text((1, *self.columns.shape))}")
+            lines.append(f"rows = {name}.reshape({outs}, -1); columns = {unfold_call(self.layer)}")
             lines.append(f"(rows @ columns).reshape(1, {outs}, {rows}, {cols}) equals the layer's output: "
                          f"largest difference {gap:.1g}")
         if "matrix" in show:

@@ -50,6 +50,10 @@ class TransposedSession:
         self._set(layer, x, weight)
 
     def _set(self, layer: TransposedSpec, x: np.ndarray, weight: np.ndarray) -> None:
+        if min(layer.side(n) for n in x.shape[2:]) < 1:  # torch's words would blame the kernel
+            size = min(x.shape[2:])
+            raise layers.LayerError(f"padding={layer.padding} crops more than the output has: {side_formula(layer, size)[0]}, "
+                                    "and a side needs at least 1 cell.")
         output = backward.transposed_forward(layer, x, weight)  # torch's refusal changes nothing
         if max(output.shape[2:]) > MAX_OUTPUT_SIDE:
             raise layers.LayerError(f"The output would be {max(output.shape[2:])} cells a side: at most "
@@ -113,6 +117,7 @@ class TransposedSession:
         return tuple(self.x.shape[1:])
 
     stepped_tensor = "x"
+    step_noun = "input"
     window_span = 1
 
     def cell_at(self, address: Address, row: int, col: int) -> Cell | None:
@@ -174,7 +179,8 @@ class TransposedSession:
     def _overlap_note(self) -> str:
         counts = self.counts
         if counts.min() == counts.max():
-            return f"every output cell is written {int(counts.max())} time(s): an even coverage"
+            times = int(counts.max())
+            return f"every output cell is written {'once' if times == 1 else f'{times} times'}: an even coverage"
         return (f"writes per output cell: {int(counts.min())} to {int(counts.max())}; uneven when the stride "
                 f"({self.layer.stride}) does not divide the kernel's span ({self.layer.dilation * (self.layer.kernel_size - 1) + 1}) "
                 "or at the borders: the checkerboard pattern of transposed convolutions")

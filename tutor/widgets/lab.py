@@ -112,6 +112,7 @@ class LabView(Vertical):
         self.grids: dict[Address, TensorGrid] = {}
         self._lit: set[Address] = set()  # grids that show a window or a mark now
         self.stepped = False  # the learner has stepped: the page keeps the stage in view
+        self.reading = False  # a refusal is on the status line: the page keeps it in view
 
     # --- for subclasses -----------------------------------------------------------------------
     def make_session(self) -> Any:
@@ -152,6 +153,11 @@ class LabView(Vertical):
     def window_span(self) -> int:
         """Cells a side that one window covers in the input (a dilated kernel's, gaps included)."""
         return 1
+
+    def output_grids(self) -> list[TensorGrid]:
+        """The grids below the input that give up rows when the stage is taller than the page (they
+        share one row of the page's Flow layout): the output maps."""
+        return [grid for address, grid in self.grids.items() if address.tensor == "y"]
 
     def step_shape(self) -> Cell:
         """(channels, rows, cols) of the cells stepped through: the output's, in most labs."""
@@ -211,7 +217,7 @@ class LabView(Vertical):
         if not inputs or not self.stepping or not self.screen.is_current:
             return  # covered (the terminal is too small): fitted again when the screen resumes
         span, width = self.window_span(), self.size.width
-        outputs = [grid for address, grid in self.grids.items() if address.tensor == "y"]
+        outputs = self.output_grids()
         if any(grid.outer_size.height != grid.view_size[0] + 2 for grid in (*inputs, *outputs)):
             if passes > 1:  # the page is not laid out for these grids yet: measure it when it is
                 self.call_after_refresh(self.fit, passes - 1)
@@ -292,6 +298,9 @@ class LabView(Vertical):
         screen: stepping never leaves the learner to scroll for the window or its sum."""
         parts = self._stage()
         page = self.screen.query_one("#page")
+        if self.reading:
+            self.show_status()
+            return
         if not parts:
             return
         top = parts[0].region.y - page.scrollable_content_region.y + round(page.scroll_y)
@@ -331,9 +340,19 @@ class LabView(Vertical):
             self.step = cell
 
     def say(self, text: str, error: bool = False) -> None:
+        """The lab's status line; a refusal is scrolled into view, whole: the learner must read it."""
         status = self.query_one("#lab-status", Plain)
         set_text(status, text)
         status.set_class(error, "-error")
+        self.reading = error  # until the next step, the page keeps the refusal in view, not the stage
+        if error:
+            self.call_after_refresh(self.show_status)
+
+    def show_status(self) -> None:
+        """Scroll the page so that the status line is on it, if it is not (whole)."""
+        status, page = self.query_one("#lab-status"), self.screen.query_one("#page")
+        if status.is_attached and not page.scrollable_content_region.contains_region(status.region):
+            status.scroll_visible(animate=False, top=True, immediate=True)
 
     # --- keys (bound by the lesson screen) ---------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -372,7 +391,7 @@ class LabView(Vertical):
 
     def watch_step(self) -> None:
         if self.ready:
-            self.stepped = True
+            self.stepped, self.reading = True, False
             self.show_step()
             self.call_after_refresh(self.show_stage)  # after the arithmetic's new height is laid out
 

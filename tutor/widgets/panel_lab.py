@@ -50,6 +50,11 @@ lesson's values.
     PanelLabView .lab-row { grid-gutter: 0 2; }
     """
 
+    @property
+    def KEY_HELP(self) -> dict[str, str]:  # noqa: N802 (the name LabView's subclasses give their keys' help)
+        cells = getattr(self.session, "step_noun", "output") if self.session is not None else "output"
+        return {"step": f"Step to the next / previous {cells} cell", "play": f"Step through the {cells} cells automatically"}
+
     def make_session(self):
         module, name = SESSIONS[type(self.spec)]
         return getattr(import_module(module), name)(self.spec)
@@ -101,6 +106,21 @@ lesson's values.
     def step_header(self, step: Explained) -> str:
         text, note = self.session.step_header(step)
         return f"{text}   ({note}; {self.step_title()})" if note else f"{text}   ({self.step_title()})"
+
+    def output_grids(self) -> list[TensorGrid]:
+        """The last panel's grids (those kept together aside): they give up rows to fit the page."""
+        flows = list(self.query("#lab-body > Flow").results(Flow))
+        return list(flows[-1].query_children(TensorGrid).results(TensorGrid)) if len(flows) > 1 else []
+
+    def fit(self, passes: int = 8) -> None:
+        """The stage fitted as every lab's (see ``LabView.fit``); then grids kept together on one
+        line share the page's width, so that none runs off its right edge."""
+        super().fit(passes)
+        for group in self.query(".lab-group").results(Horizontal):
+            grids = list(group.query_children(TensorGrid).results(TensorGrid))
+            share = self.size.width // max(len(grids), 1)
+            for grid in grids:
+                grid.limit = (grid.limit[0], max(1, (share - 2) // grid.cell_width))
 
     # --- showing ------------------------------------------------------------------------------
     def refresh_views(self) -> None:
@@ -166,9 +186,11 @@ lesson's values.
             self.say(f"{error} The last good settings are kept.", error=True)
             event.stepper.value = event.previous
             return
+        self.stepped = False  # the learner is at the settings: the page stays there, not on the stage
         await self._rebuild(keep_step=name not in ("target",))
         self.say(f"{event.stepper.label} = {event.stepper.names[event.stepper.choices.index(event.value)]}: "
                  "recomputed by torch.")
+        self.call_after_refresh(self.show_status)
 
     @on(TensorGrid.CellEdited)
     def _cell_edited(self, event: TensorGrid.CellEdited) -> None:
