@@ -35,9 +35,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--lessons", metavar="DIR", type=Path, help="use the lessons in DIR instead of the bundled ones")
     parser.add_argument("--reset-progress", action="store_true", help="forget all saved progress (asks first)")
     parser.add_argument("--yes", action="store_true", help="with --reset-progress: do not ask")
-    commands = parser.add_subparsers(dest="command", metavar="{check}")
+    commands = parser.add_subparsers(dest="command", metavar="{check,report}")
     check = commands.add_parser("check", help="validate lesson files and exit (non-zero if any problem)")
     check.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="lesson files or folders")
+    report = commands.add_parser("report", help="print the learner's progress for a teacher to collect")
+    report.add_argument("--format", choices=("text", "csv", "json"), default="text", help="text (default), csv or json")
+    report.add_argument("--lessons", metavar="DIR", type=Path, dest="report_lessons",
+                        help="the progress kept for the lessons in DIR")
     return parser
 
 
@@ -45,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "check":
         return check_files(args.paths)
+    if args.command == "report":
+        return print_report(getattr(args, "report_lessons", None) or args.lessons, args.format)
     if args.reset_progress:
         return reset_progress(args.yes)
     folder = args.lessons or bundled_folder()
@@ -82,6 +88,29 @@ def run_app(folder: Path, lesson: str | None) -> int:
     app = TutorApp(folder, lesson)
     app.run()
     return app.return_code or 0
+
+
+def print_report(lessons_dir: Path | None, form: str) -> int:
+    """The learner's progress on the lessons of ``lessons_dir`` (the bundled ones by default), as
+    ``form``; the progress file is read, never written. A folder of lessons that cannot be read
+    is one line on stderr and exit status 2; a damaged progress file is said on stderr, and the
+    report is of no progress."""
+    from tutor.course.progress import ProgressStore
+    from tutor.course.report import render
+
+    folder = lessons_dir or bundled_folder()
+    if not folder.is_dir():
+        print(f"cnn-tutor: {clean(folder)} is not a folder of lessons", file=sys.stderr)
+        return 2
+    lessons, errors = load_folder(folder)
+    for error in errors:
+        print(error, file=sys.stderr)
+    store = ProgressStore.for_lessons(lessons_dir, bundled_folder())
+    progress, problem = store.peek()
+    if problem:
+        print(f"cnn-tutor: {clean(problem)}", file=sys.stderr)
+    print(render(lessons, progress, form))
+    return 0
 
 
 def check_files(paths: list[Path]) -> int:

@@ -239,6 +239,17 @@ class ProgressStore:
         self._base = copy.deepcopy(progress)
         return progress, problem
 
+    def peek(self) -> tuple[Progress, str | None]:
+        """The saved progress, read only: a damaged file is said to be, and left where it is."""
+        try:
+            if self.path.stat().st_size > MAX_BYTES:
+                raise ValueError(f"it is larger than {MAX_BYTES} bytes")
+            return Progress.from_json(self.path.read_text(encoding="utf-8")), None
+        except (FileNotFoundError, NotADirectoryError):
+            return Progress(), None
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:
+            return Progress(), f"the progress file {self.path} could not be read ({error})"
+
     def _read(self) -> tuple[Progress, str | None]:
         try:
             if self.path.stat().st_size > MAX_BYTES:
