@@ -185,6 +185,28 @@ def sized(shape, layer: dict, presses: int, home: str) -> dict[str, list[float]]
     return results
 
 
+BACKWARD_PAGES = ("F.unfold and nn.Conv2d", "F.unfold and nn.Conv2d", "nn.Conv2d and autograd", "F.unfold and nn.Conv2d",
+                  "nn.ConvTranspose2d computes")  # each page's lab says this once it is computed
+
+
+def backward_keys(presses: int, home: str) -> dict[str, list[float]]:
+    """Steps (n) on each lab page of the backward lesson: its labs lay out panels of grids
+    (PanelLabView); a step past the last cell starts again at the first."""
+    term = Terminal([*TUTOR, "--lesson", "backward"], home)
+    results = {}
+    for page, ready in enumerate(BACKWARD_PAGES):
+        term.wait_for(ready, limit=60)
+        ms, size = [], []
+        for _ in range(presses):
+            seconds, written = term.press("n")
+            ms.append(seconds * 1000)
+            size.append(written)
+        results[f"page {page + 1} ms"], results[f"page {page + 1} bytes"] = ms, size
+        term.press("pagedown", settle=0.5)
+    term.close()
+    return results
+
+
 def minimal_keys(presses: int, home: str) -> list[float]:
     """Key press to frame in the minimal app (a binding that updates one Static): the floor."""
     term = Terminal([sys.executable, "-c", MINIMAL_APP], home)
@@ -286,7 +308,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sizes", action="store_true", help="only the larger labs")
     parser.add_argument("--training", action="store_true", help="only the first-cnn training page")
+    parser.add_argument("--backward", action="store_true", help="only the backward lesson's lab pages")
     args = parser.parse_args()
+    if args.backward:
+        with tempfile.TemporaryDirectory() as home:
+            stepped, floor = backward_keys(args.presses, home), minimal_keys(args.presses, home)
+        for page in range(1, len(BACKWARD_PAGES) + 1):
+            ms, size = stepped[f"page {page} ms"], stepped[f"page {page} bytes"]
+            print(f"backward page {page}: step median {statistics.median(ms):5.1f} ms   p95 {p95(ms):5.1f} ms   "
+                  f"bytes median {statistics.median(size):6.0f}   p95 {p95(size):6.0f}")
+        print(f"minimal app median {statistics.median(floor):5.1f} ms   p95 {p95(floor):5.1f} ms")
+        return
     if args.training:
         with tempfile.TemporaryDirectory() as home:
             trained = training(args.presses, home)

@@ -8,6 +8,7 @@ import contextlib
 import signal
 import time
 import traceback
+from datetime import date
 from pathlib import Path
 
 from rich.text import Text
@@ -19,12 +20,15 @@ from tutor import __version__
 from tutor.collector import IdleCollector
 from tutor.commands import LessonPages
 from tutor.course.loader import bundled_folder, load_folder
+from tutor.course.mastery import Event, due
 from tutor.course.model import Lesson
 from tutor.course.progress import DrillRecord, ProgressStore
+from tutor.course.skills import exercise_skills
 from tutor.screens.code import CodeScreen
 from tutor.screens.help import HelpScreen, focused_help, key_rows
 from tutor.screens.home import HomeScreen
 from tutor.screens.lesson import LessonScreen
+from tutor.screens.review import ReviewScreen
 from tutor.screens.too_small import TooSmallScreen, too_small
 from tutor.text import clean
 from tutor.widgets.lab import LabView
@@ -45,8 +49,10 @@ class TutorApp(App[None]):
     ]
 
     def __init__(self, lessons_dir: Path | None = None, start_lesson: str | None = None,
-                 store: ProgressStore | None = None) -> None:
+                 store: ProgressStore | None = None, today=date.today, review: bool = False) -> None:
         super().__init__()
+        self.today = today  # the calendar the review schedule follows (a test lives through weeks)
+        self.start_review = review
         self.lessons, self.errors = load_folder(lessons_dir or bundled_folder())
         self.start_lesson = start_lesson
         self.store = store or ProgressStore.for_lessons(lessons_dir, bundled_folder())
@@ -58,7 +64,9 @@ class TutorApp(App[None]):
         if self.progress_problem:
             self.notify(self.progress_problem, severity="warning", timeout=15)
         last = self.progress.last_lesson
-        if self.start_lesson:
+        if self.start_review:
+            self.open_review()
+        elif self.start_lesson:
             self.open_lesson(self.start_lesson)
         elif last and self.lesson(last):
             self.open_lesson(last, self.progress.last_page)  # resume where the learner left off
@@ -132,10 +140,10 @@ class TutorApp(App[None]):
         """The lesson list, with ``highlight`` (the lesson just left) selected."""
         self._show(HomeScreen(self.lessons, self.errors, highlight))
 
-    def _show(self, screen: HomeScreen | LessonScreen) -> None:
+    def _show(self, screen: HomeScreen | LessonScreen | ReviewScreen) -> None:
         """One main screen at a time, the list or a lesson, built when shown: a lesson opened
         from the command line paints without first composing a list nobody sees."""
-        if isinstance(self.screen, (HomeScreen, LessonScreen)):
+        if isinstance(self.screen, (HomeScreen, LessonScreen, ReviewScreen)):
             self.switch_screen(screen)
         else:
             self.push_screen(screen)
@@ -149,17 +157,39 @@ class TutorApp(App[None]):
 
     def exercise_changed(self, lesson_id: str, exercise_id: str, *, attempted: bool, solved: bool, hints: int,
                          revealed: bool) -> None:
-        """Counts only go up, so a save can merge them with another tutor's on the same folder."""
+        """Counts only go up, so a save can merge them with another tutor's on the same folder.
+        Until the exercise is solved or its solution revealed, each answer is an answer for its
+        skills (once it is, it is no longer a fresh question)."""
         record = self.progress.lesson(lesson_id).exercise(exercise_id)
+        fresh = not (record.solved or record.revealed)
         record.attempts += attempted
         record.solved |= solved
         record.hints = max(record.hints, hints)
         record.revealed |= revealed
+        if fresh and (attempted or revealed):
+            result = "missed" if not solved and not revealed else "right" if solved and not hints else "helped"
+            self._answered(exercise_skills(self.lesson(lesson_id), exercise_id), result, "exercise",
+                           f"{lesson_id}/{exercise_id}")
         self._save()
 
-    def drill_scored(self, lesson_id: str, record: DrillRecord) -> None:
+    def drill_scored(self, lesson_id: str, record: DrillRecord, answer: tuple[str, str] | None = None) -> None:
         vars(self.progress.lesson(lesson_id).drill).update(vars(record))
+        if answer is not None:
+            self._answered((answer[0],), answer[1], "drill", lesson_id)
         self._save()
+
+    def review_answered(self, skill: str, result: str) -> None:
+        self._answered((skill,), result, "review", skill)
+        self._save()
+
+    def _answered(self, skills, result: str, source: str, item: str) -> None:
+        day = self.today().isoformat()
+        for skill in skills:
+            self.progress.answered(Event(day, skill, result, source, item))
+
+    def open_review(self) -> None:
+        """The review of the skills due today (fresh questions; see ``course.mastery``)."""
+        self._show(ReviewScreen(due(self.progress.skills(), self.today())))
 
     def _save(self) -> None:
         told = self.store.problem is not None

@@ -35,7 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--lessons", metavar="DIR", type=Path, help="use the lessons in DIR instead of the bundled ones")
     parser.add_argument("--reset-progress", action="store_true", help="forget all saved progress (asks first)")
     parser.add_argument("--yes", action="store_true", help="with --reset-progress: do not ask")
-    commands = parser.add_subparsers(dest="command", metavar="{check,report}")
+    commands = parser.add_subparsers(dest="command", metavar="{check,report,review}")
+    commands.add_parser("review", help="your skills, and fresh questions for those due today")
     check = commands.add_parser("check", help="validate lesson files and exit (non-zero if any problem)")
     check.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="lesson files or folders")
     report = commands.add_parser("report", help="print the learner's progress for a teacher to collect")
@@ -68,10 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         known = ", ".join(lesson.id for lesson in lessons) or "none"
         print(f"cnn-tutor: no lesson {quoted(args.lesson)} (lessons: {clean(known)})", file=sys.stderr)
         return 2
-    return run_app(folder, args.lesson)
+    return run_app(folder, args.lesson, review=args.command == "review")
 
 
-def run_app(folder: Path, lesson: str | None) -> int:
+def run_app(folder: Path, lesson: str | None, review: bool = False) -> int:
     """The app, in the terminal it was started from; its exit status (non-zero after an error)."""
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         print("cnn-tutor needs an interactive terminal (over SSH: ssh -t HOST cnn-tutor).", file=sys.stderr)
@@ -85,7 +86,7 @@ def run_app(folder: Path, lesson: str | None) -> int:
     os.environ.setdefault("TEXTUAL_FPS", "120")
     from tutor.app import TutorApp
 
-    app = TutorApp(folder, lesson)
+    app = TutorApp(folder, lesson, review=review)
     app.run()
     return app.return_code or 0
 

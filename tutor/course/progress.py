@@ -1,5 +1,6 @@
 """What a learner has done, kept between runs: pages seen, exercises solved, attempts, hints
-used, solutions revealed, and the last page open.
+used, solutions revealed, the last page open, and every answer's event for the skills'
+mastery and review schedule (``course.mastery``).
 
 The file is JSON in the user data folder (``CNN_TUTOR_HOME`` overrides it): ``progress.json`` for
 the bundled lessons, ``progress-<hash>.json`` for any other lesson folder, so the two never mix.
@@ -21,18 +22,24 @@ import re
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
+
+from tutor.course.mastery import Event, SkillState, fold
 
 try:
     import fcntl
 except ImportError:  # Windows: saves still merge, but two saves at the same instant may race
     fcntl = None
 
-VERSION = 1
+VERSION = 2  # 2 added the history of answers; a file of version 1 is read as it is, with none
 FILE_NAME = "progress.json"
 LOCK_NAME = "progress.lock"
 SAVED_NAME = re.compile(r"progress(-[0-9a-f]{12})?\.json")  # every lesson folder's progress file
-MAX_BYTES = 1024 * 1024  # a progress file is small; a bigger one is not ours
+MAX_BYTES = 4 * 1024 * 1024  # a progress file is small; a bigger one is not ours
+MAX_EVENTS = 20_000  # answers kept one by one (~90 bytes each); older ones are folded into a baseline
+_EVENT = re.compile(r"(\d{4}-\d\d-\d\d) ([a-z0-9-]{1,40}) (right|helped|missed) (exercise|review|drill) "
+                    r"([0-9a-f]{1,32}) ?(\S{0,120})")
 MAX_COUNT = 999_999  # the largest count a progress file may hold (see ``_count``)
 
 
@@ -75,9 +82,25 @@ class Progress:
     last_lesson: str | None = None
     last_page: int = 0
     lessons_folder: str | None = None  # whose lessons, for a folder other than the bundled one
+    history: list[Event] = field(default_factory=list)  # every answer, oldest first
+    baseline: dict[str, SkillState] = field(default_factory=dict)  # the answers folded out of history
+    folded: int = 0  # how many answers the baseline holds
 
     def lesson(self, lesson_id: str) -> LessonRecord:
         return self.lessons.setdefault(lesson_id, LessonRecord())
+
+    def skills(self) -> dict[str, SkillState]:
+        """Each skill's mastery and next review, from every answer given."""
+        return fold(self.history, self.baseline)
+
+    def answered(self, event: Event) -> None:
+        """One more answer; past ``MAX_EVENTS`` the oldest tenth is folded into the baseline."""
+        self.history.append(event)
+        if len(self.history) > MAX_EVENTS:
+            cut = MAX_EVENTS // 10
+            self.baseline = fold(self.history[:cut], self.baseline)
+            self.folded += cut
+            del self.history[:cut]
 
     def to_json(self) -> str:
         lessons = {
@@ -86,7 +109,12 @@ class Progress:
                         **({"drill": asdict(record.drill)} if record.drill.asked else {})}
             for lesson_id, record in self.lessons.items()
         }
-        data = {"version": VERSION, "last": {"lesson": self.last_lesson, "page": self.last_page}, "lessons": lessons}
+        data = {"version": VERSION, "last": {"lesson": self.last_lesson, "page": self.last_page}, "lessons": lessons,
+                "history": [f"{e.day} {e.skill} {e.result} {e.source} {e.id} {e.item}".rstrip() for e in self.history]}
+        if self.folded:
+            data["baseline"] = {"answers": self.folded, "skills": {skill: [state.box, state.due, state.right, state.helped,
+                                                                          state.missed, state.last]
+                                                                  for skill, state in self.baseline.items()}}
         if self.lessons_folder is not None:  # absent for the bundled lessons: the file reads as it always did
             data["lessons_folder"] = self.lessons_folder
         return json.dumps(data, indent=1, sort_keys=True)
@@ -95,8 +123,8 @@ class Progress:
     def from_json(cls, text: str) -> Progress:
         """Parse and check the file's data; ``ValueError`` if anything is not as written."""
         data = json.loads(text)
-        if not isinstance(data, dict) or data.get("version") != VERSION:
-            raise ValueError("not a cnn-tutor progress file of this version")
+        if not isinstance(data, dict) or data.get("version") not in (1, VERSION):
+            raise ValueError("not a cnn-tutor progress file of a version this tutor reads")
         last = _table(data.get("last") or {})
         progress = cls(last_lesson=_optional_str(last.get("lesson")), last_page=_count(last.get("page", 0)),
                        lessons_folder=_optional_str(data.get("lessons_folder")))
@@ -110,7 +138,38 @@ class Progress:
                     hints=_count(values.get("hints", 0)), revealed=_flag(values.get("revealed", False)))
             drill = _table(_table(record).get("drill", {}))
             lesson.drill = DrillRecord(**{name: _count(drill.get(name, 0)) for name in vars(DrillRecord())})
+        progress.history = [_event(line) for line in _list(data.get("history", []))]
+        if len(progress.history) > MAX_EVENTS or len({e.id for e in progress.history}) != len(progress.history):
+            raise ValueError("the history of answers is too long or repeats an answer")
+        baseline = _table(data.get("baseline", {"answers": 0, "skills": {}}))
+        progress.folded = _count(baseline.get("answers", 0))
+        progress.baseline = {str(skill): _state(values) for skill, values in _table(baseline.get("skills", {})).items()}
         return progress
+
+
+def _event(line) -> Event:
+    """``2026-11-27 output-shape right exercise 1a2b3c convolution/output-shape``: one answer."""
+    match = _EVENT.fullmatch(line) if isinstance(line, str) else None
+    if match is None:
+        raise ValueError(f"not an answer of the history: {str(line)!r:.60}")
+    day, skill, result, source, ident, item = match.groups()
+    _day(day)
+    return Event(day, skill, result, source, item, ident)
+
+
+def _day(value) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a date, got {value!r:.20}")
+    date.fromisoformat(value)  # ValueError if it is not a day of the calendar
+    return value
+
+
+def _state(values) -> SkillState:
+    box, due, right, helped, missed, last = _list(values) if len(_list(values)) == 6 else [None] * 6
+    if type(box) is not int or not 0 <= box <= 5:
+        raise ValueError(f"expected a skill's box, got {values!r:.40}")
+    return SkillState(box, None if due is None else _day(due), _count(right), _count(helped), _count(missed),
+                      None if last is None else _day(last))
 
 
 def _table(value) -> dict:
@@ -152,6 +211,12 @@ def merge(base: Progress, ours: Progress, theirs: Progress) -> Progress:
     """
     merged = copy.deepcopy(theirs)
     merged.last_lesson, merged.last_page = ours.last_lesson, ours.last_page
+    if ours.folded > theirs.folded:  # ours folded more answers away: its baseline holds theirs too
+        merged.baseline, merged.folded = copy.deepcopy(ours.baseline), ours.folded
+    known = {event.id for event in merged.history}
+    for event in ours.history:  # every answer once: ids are unique across tutors
+        if event.id not in known:
+            merged.answered(event)
     for lesson_id, record in ours.lessons.items():
         target = merged.lesson(lesson_id)
         target.pages_seen |= record.pages_seen
@@ -180,6 +245,8 @@ def _adopt(progress: Progress, merged: Progress) -> None:
     screens hold them."""
     progress.last_lesson, progress.last_page = merged.last_lesson, merged.last_page
     progress.lessons_folder = merged.lessons_folder
+    progress.history[:] = merged.history
+    progress.baseline, progress.folded = merged.baseline, merged.folded
     for lesson_id, record in merged.lessons.items():
         target = progress.lesson(lesson_id)
         target.pages_seen |= record.pages_seen

@@ -14,7 +14,15 @@ CSV columns (one row per record; a column that does not apply to a record is emp
 - ``unaided``: solved with no hint and no solution revealed (for an exercise: ``true``/``false``);
 - ``attempts``, ``hints``, ``revealed``: an exercise's answers checked, hints shown, and whether
   its worked solution was revealed (a lesson's: the totals);
-- ``right``, ``missed``, ``skipped``, ``best``: a lesson's drill.
+- ``right``, ``missed``, ``skipped``, ``best``: a lesson's drill; ``right``, ``helped`` and
+  ``missed`` also count a skill's answers;
+- ``level``, ``next_review``: a skill's mastery (new, practised, familiar, mastered) and the day
+  it is next due for review (empty if never answered);
+- ``day``, ``result``, ``source``: an ``answer`` record, one per answer given (its ``id`` is the
+  skill, its ``title`` what was asked): the day, ``right``, ``helped`` or ``missed``, and
+  ``exercise``, ``review`` or ``drill``.
+
+New columns are only ever added at the end.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import csv
 import io
 import json
 
+from tutor.course.mastery import SkillState
 from tutor.course.model import Lesson
 from tutor.course.progress import ExerciseRecord, Progress, completion
 from tutor.course.skills import SKILLS, skills_of
@@ -30,7 +39,8 @@ from tutor.text import clean
 
 FORMATS = ("text", "csv", "json")
 COLUMNS = ("record", "lesson", "id", "title", "skills", "pages_seen", "pages", "exercises", "solved", "unaided",
-           "attempts", "hints", "revealed", "right", "missed", "skipped", "best")
+           "attempts", "hints", "revealed", "right", "missed", "skipped", "best", "helped", "level", "next_review",
+           "day", "result", "source")
 
 
 def _unaided(record: ExerciseRecord) -> bool:
@@ -61,9 +71,17 @@ def gather(lessons: list[Lesson], progress: Progress) -> dict:
             "exercises": exercises,
             "drill": ({"right": drill.right, "missed": drill.missed, "skipped": drill.skipped, "best": drill.best}
                       if drill and drill.asked else None)})
-    report["skills"] = [{"id": skill, "title": SKILLS[skill], **counts}
-                        for skill, counts in skills.items() if counts["exercises"]]
+    states = progress.skills()
+    report["skills"] = [{"id": skill, "title": SKILLS[skill], **counts, **_mastery(states.get(skill, SkillState()))}
+                        for skill, counts in skills.items()]
+    report["answers"] = [{"day": e.day, "skill": e.skill, "result": e.result, "source": e.source, "item": e.item}
+                         for e in progress.history]
     return report
+
+
+def _mastery(state: SkillState) -> dict:
+    return {"level": state.level, "next_review": state.due or "", "right": state.right, "helped": state.helped,
+            "missed": state.missed}
 
 
 def as_json(data: dict) -> str:
@@ -91,6 +109,9 @@ def as_csv(data: dict) -> str:
             writer.writerow({"record": "drill", "lesson": lesson["id"], **lesson["drill"]})
     for skill in data["skills"]:
         writer.writerow({"record": "skill", **skill})
+    for answer in data["answers"]:
+        writer.writerow({"record": "answer", "id": answer["skill"], "title": answer["item"], "day": answer["day"],
+                         "result": answer["result"], "source": answer["source"]})
     return out.getvalue()
 
 
@@ -108,8 +129,11 @@ def as_text(data: dict) -> str:
         if drill := lesson["drill"]:
             lines.append(f"  drill: {drill['right']} right, {drill['missed']} missed, {drill['skipped']} skipped, "
                          f"best streak {drill['best']}")
-    lines.append("Skills (exercises solved, unaided):")
-    lines += [f"  {s['title']:<26} {s['solved']} of {s['exercises']} solved, {s['unaided']} unaided" for s in data["skills"]]
+    lines.append("Skills: level, exercises solved (unaided), answers right / helped / missed, next review")
+    lines += [f"  {s['title']:<26} {s['level']:<10} {s['solved']} of {s['exercises']} ({s['unaided']}), "
+              f"{s['right']} / {s['helped']} / {s['missed']}, {s['next_review'] or '-'}" for s in data["skills"]]
+    lines.append(f"Answers: {len(data['answers'])}" + (", the last on " + data["answers"][-1]["day"] if data["answers"] else ""))
+    lines += [f"  {a['day']} {a['source']:<8} {a['skill']:<16} {a['result']:<7} {a['item']}" for a in data["answers"][-20:]]
     return "\n".join(lines)
 
 

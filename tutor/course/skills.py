@@ -46,3 +46,12 @@ def skills_of(answer: AnswerSpec, labs: dict[str, LabSpec]) -> tuple[str, ...]:
     if pooled and not isinstance(lab, NetworkLabSpec):
         return ("pooling", "output-shape")
     return ("output-shape",)
+
+
+def exercise_skills(lesson, exercise_id: str) -> tuple[str, ...]:
+    """The skills of the exercise ``exercise_id`` of ``lesson`` (none if either is unknown)."""
+    for page in lesson.pages if lesson else ():
+        for exercise in page.exercises:
+            if exercise.id == exercise_id:
+                return skills_of(exercise.answer, lesson.labs)
+    return ()

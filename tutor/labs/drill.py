@@ -13,10 +13,14 @@ from tutor.labs.expected import expected
 
 @dataclass(frozen=True)
 class Question:
+    """A fresh question: its prompt (Markdown), its answer computed by torch, the skill it
+    practises (``course.skills``), and the layer and input it was made from, if any."""
+
     prompt: str
     expected: Expected
-    layer: ConvSpec
-    input_shape: tuple[int, int, int, int]
+    skill: str
+    layer: object = None
+    input_shape: tuple[int, ...] | None = None
 
 
 def random_layer(rng: random.Random, side: int = 9) -> tuple[ConvSpec, tuple[int, int, int, int]]:
@@ -48,8 +52,8 @@ def question(rng: random.Random) -> Question:
     spec, shape = random_layer(rng, side=32)
     if rng.random() < 0.5:
         prompt = f"`{spec.call()}` on an input of shape `{list(shape)}`: what is the output's shape?"
-        answer = AnswerSpec("output_shape", layer=spec, input_shape=shape)
+        answer, skill = AnswerSpec("output_shape", layer=spec, input_shape=shape), "output-shape"
     else:
         prompt = f"How many learnable parameters does `{spec.call()}` have?"
-        answer = AnswerSpec("parameter_count", layer=spec)
-    return Question(prompt, expected(answer, {}), spec, shape)
+        answer, skill = AnswerSpec("parameter_count", layer=spec), "parameters"
+    return Question(prompt, expected(answer, {}), skill, spec, shape)

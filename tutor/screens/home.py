@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
@@ -20,6 +21,8 @@ class HomeScreen(Screen):
 
     help_title = "the lesson list"
 
+    BINDINGS = [Binding("v", "review", "Skills & review", tooltip="Your skills, and fresh questions for those due")]
+
     def __init__(self, lessons: list[Lesson], errors: list[LessonError], highlight: str | None = None) -> None:
         super().__init__()
         self.lessons = lessons
@@ -32,6 +35,7 @@ class HomeScreen(Screen):
                  "exercise is checked. Choose a lesson with the arrows and press Enter."
                  if self.lessons else "No lessons could be loaded from this folder.")
         yield Static(intro, id="intro")
+        yield Static(plain(self._skills_line(), "italic"), id="skills-line")
         yield OptionList(id="lessons")
         yield Footer()
 
@@ -50,6 +54,19 @@ class HomeScreen(Screen):
         return (plain(lesson.title, "bold", multiline=False)
                 + plain(f"   {done.describe()}", "bold green" if done.finished else "italic")
                 + plain("\n") + plain(lesson.summary, "dim", multiline=False))
+
+    def _skills_line(self) -> str:
+        """``Skills: 1 mastered, 2 familiar · 2 due for review (v)``."""
+        from tutor.course.mastery import LEVELS, due
+
+        states = self.app.progress.skills()
+        counts = [f"{sum(s.level == level for s in states.values())} {level}" for level in reversed(LEVELS[1:])]
+        waiting = len(due(states, self.app.today()))
+        return (f"Skills: {', '.join(counts)} · {waiting} due for review (v)" if states
+                else "Skills: none practised yet · v: skills and review")
+
+    def action_review(self) -> None:
+        self.app.open_review()
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:

@@ -224,7 +224,7 @@ class LessonScreen(Screen):
 
     @on(DrillCard.Scored)
     def _drill_scored(self, event: DrillCard.Scored) -> None:
-        self.app.drill_scored(self.lesson.id, event.record)
+        self.app.drill_scored(self.lesson.id, event.record, event.answer)
 
     def action_tab_in(self) -> None:
         """The first Tab on a page with a lab and a question goes to the answer box; from there
