@@ -328,9 +328,9 @@ def _network(answer: AnswerSpec, lab: NetworkLabSpec) -> Expected:
     if answer.quantity == "parameter_count":
         return _row_parameters(row) if row is not None else _net_parameters(session)
     if answer.quantity == "in_features":
-        return _in_features(session)
+        return in_features_answer(session.rows, session.specs)
     if answer.quantity == "receptive_field" and row is not None:
-        return _field_size(session, row.index)
+        return field_answer(session.specs, session.input_shape, session.rows, row.index)
     raise QuantityError(f"{answer.quantity} of a network lab needs net_index")
 
 
@@ -380,37 +380,40 @@ def _net_parameters(session) -> Expected:
     return Expected("integer", total, solution, net_parameter_mistakes(rows, dense, total))
 
 
-def _in_features(session) -> Expected:
+def in_features_answer(rows, specs) -> Expected:
+    """The first Linear's in_features of a net with this ledger (``rows``) and these layers."""
     from tutor.labs.network_mistakes import in_features_mistakes
 
-    flatten = next(row for row in session.rows if isinstance(row.spec, FlattenSpec))
+    flatten = next(row for row in rows if isinstance(row.spec, FlattenSpec))
     n, c, h, w = flatten.input_shape
-    value = session.in_features()
+    value = flatten.output_shape[1]  # what torch's Flatten gives
     solution = (f"Flatten (net[{flatten.index}]) receives {shape_text(flatten.input_shape)} and gives "
                 f"[{n}, {c} × {h} × {w}] = [{n}, {value}]: each image is one vector of {value} numbers, "
                 f"so the Linear is nn.Linear({value}, ...). The batch ({n}) is never part of in_features.")
-    return Expected("integer", value, solution, in_features_mistakes(session.rows, session.specs, value))
+    return Expected("integer", value, solution, in_features_mistakes(rows, specs, value))
 
 
-def _field_size(session, net_index: int) -> Expected:
-    from tutor.engine.network import field_formula
+def field_answer(specs, input_shape: tuple[int, ...], rows, net_index: int) -> Expected:
+    """The side of a cell's receptive field at layer ``net_index`` by the formula, shown beside
+    autograd's for the middle cell."""
+    from tutor.engine.network import field_formula, receptive_field
     from tutor.labs.network_mistakes import field_mistakes
 
-    fields = field_formula(session.specs, net_index)
+    fields = field_formula(specs, net_index)
     lines = ["size = size before + (k - 1) × jump before;  jump = jump before × stride  (start: size 1, jump 1)"]
     size, jump = 1, 1
-    for spec, field in zip(session.specs[:net_index + 1], fields):
+    for spec, field in zip(specs[:net_index + 1], fields):
         if isinstance(spec, (ConvSpec, PoolSpec)):
             lines.append(f"- {spec.call()}: {size} + ({spec.kernel_size} - 1) × {jump} = {field.size}, "
                          f"jump {jump} × {field.jump // jump} = {field.jump}")
         size, jump = field.size, field.jump
     value = fields[-1].size
-    _, _, rows, cols = session.row(net_index).output_shape
-    middle = (0, rows // 2, cols // 2)
-    mask, _ = session.field(net_index, middle)
+    _, _, height, width = rows[net_index].output_shape
+    middle = (0, height // 2, width // 2)
+    mask = receptive_field(specs, input_shape, net_index, middle)
     height, width = mask.any(axis=1).sum(), mask.any(axis=0).sum()
     lines.append(f"A cell of net[{net_index}] sees {value} × {value} input pixels, fewer at the border, where part "
                  f"of its field is padding. Autograd, for cell [0, 0, {middle[1]}, {middle[2]}]: the gradient with "
                  f"respect to the input is non-zero on a block of {height} × {width} pixels"
                  f"{'' if height == width == value else ' (cut by the image: ' + str(mask.shape[0]) + ' pixels a side)'}.")
-    return Expected("integer", value, "\n".join(lines), field_mistakes(session.specs, net_index, value))
+    return Expected("integer", value, "\n".join(lines), field_mistakes(specs, net_index, value))

@@ -13,9 +13,16 @@ from tutor.course.model import (
     PoolLabSpec,
     UnfoldLabSpec,
 )
-from tutor.engine.spec import ConvSpec, PoolSpec, TransposedSpec
+from tutor.engine.spec import (
+    ConvSpec,
+    FlattenSpec,
+    LinearSpec,
+    PoolSpec,
+    ReluSpec,
+    TransposedSpec,
+)
 from tutor.labs.drill import Question, random_layer
-from tutor.labs.expected import expected
+from tutor.labs.expected import expected, field_answer, in_features_answer
 from tutor.numbers import format_number
 
 FACTORS = (-2, -1, -0.5, 0.5, 1, 2)  # kernel values a learner multiplies in their head
@@ -107,9 +114,55 @@ def transposed(rng: random.Random) -> Question:
                         "transposed", spec, shape)
 
 
-# The skills a review can ask fresh questions about; the others are practised in their lessons.
+def _small_net(rng: random.Random) -> tuple[tuple, tuple[int, ...], list]:
+    """Conv -> ReLU -> MaxPool, once or twice, then Flatten -> Linear: random sizes torch accepts
+    (tried by torch: the net's ledger)."""
+    from tutor.engine import network
+    from tutor.engine.layers import LayerError
+
+    while True:
+        channels, layers_ = 1, []
+        for _ in range(rng.randint(1, 2)):
+            out, k = rng.choice((4, 6, 8, 16)), rng.choice((3, 5))
+            layers_ += [ConvSpec(channels, out, k, padding=rng.choice((0, k // 2))), ReluSpec(), PoolSpec("max", 2)]
+            channels = out
+        side = rng.choice((12, 16, 20, 28, 32))
+        specs, shape = (*layers_, FlattenSpec(), LinearSpec(None, 10)), (rng.choice((8, 16, 32, 64)), 1, side, side)
+        try:
+            return specs, shape, network.ledger(specs, shape)
+        except LayerError:
+            continue
+
+
+def _net_text(specs) -> str:
+    return " → ".join(spec.call() for spec in specs)
+
+
+def flatten(rng: random.Random) -> Question:
+    from tutor.engine import network
+
+    specs, shape, rows = _small_net(rng)
+    prompt = (f"`{_net_text(specs[:-1])}` → `nn.Linear(?, 10)` on a batch of shape `{list(shape)}`: what is the "
+              "Linear's `in_features`?")
+    return Question(prompt, in_features_answer(rows, network.resolved(specs, shape)), "flatten", specs, shape)
+
+
+def receptive_field(rng: random.Random) -> Question:
+    from tutor.engine import network
+
+    specs, shape, rows = _small_net(rng)
+    resolved = network.resolved(specs, shape)
+    last = max(i for i, spec in enumerate(specs) if isinstance(spec, (ConvSpec, PoolSpec)))
+    index = rng.choice([i for i, spec in enumerate(specs[:last + 1]) if isinstance(spec, (ConvSpec, PoolSpec))][1:] or [0])
+    prompt = (f"In `{_net_text(specs[:index + 1])}`, how many input pixels a side does one cell of the last layer "
+              "see (its receptive field, away from the border)?")
+    return Question(prompt, field_answer(resolved, shape, rows, index), "receptive-field", specs, shape)
+
+
+# The skills a review can ask fresh questions about; symmetry is practised in its lesson.
 GENERATORS = {"output-shape": output_shape, "parameters": parameters, "value-by-hand": value_by_hand,
-              "pooling": pooling, "im2col": im2col, "gradients": gradients, "transposed": transposed}
+              "pooling": pooling, "im2col": im2col, "gradients": gradients, "transposed": transposed,
+              "flatten": flatten, "receptive-field": receptive_field}
 
 
 def review_question(skill: str, rng: random.Random) -> Question:
