@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import goto_page, settle
+from conftest import goto_page, screen_text, settle
 
 from tutor.app import TutorApp
 from tutor.cli import _parser
@@ -121,12 +121,28 @@ def test_a_long_history_is_folded_into_a_baseline_that_keeps_the_mastery(tmp_pat
     assert again.skills()["parameters"].right == MAX_EVENTS + 5
 
 
-def test_a_damaged_history_sets_the_file_aside(tmp_path):
+def test_a_damaged_answer_is_left_out_and_everything_else_kept(tmp_path):
     data = json.loads(V1.read_text())
-    data.update(version=2, history=["2026-13-40 output-shape right review 1a2b"])
+    good = "2026-11-20 pooling right review 1a2b3c"
+    data.update(version=2, history=["2026-13-40 output-shape right review 1a2b", "hello", good, good])
     (tmp_path / "progress.json").write_text(json.dumps(data))
     progress, problem = ProgressStore(tmp_path).load()
-    assert problem and "kept as" in problem and progress.history == []
+    assert problem == "3 answer(s) in your progress file could not be read and were left out; everything else was kept."
+    assert [e.skill for e in progress.history] == ["pooling"]
+    assert progress.lessons["convolution"].exercises["output-shape"].solved and not progress.migrated
+
+
+def test_the_exercises_of_a_version_1_file_become_the_first_answers(tmp_path, capsys, monkeypatch):
+    shutil.copy(V1, tmp_path / "progress.json")
+    app = TutorApp(bundled_folder(), store=ProgressStore(tmp_path), today=lambda: DAY0)
+    skills = app.progress.skills()
+    assert skills["output-shape"].right == 1 and skills["output-shape"].due == on(1)  # solved at once
+    assert skills["value-by-hand"].helped == 1  # solved after a hint
+    assert skills["parameters"].helped == 1  # its solution revealed
+    again, _ = ProgressStore(tmp_path).load()
+    assert len(again.history) == 3 and not again.migrated  # saved: not seeded twice
+    TutorApp(bundled_folder(), store=ProgressStore(tmp_path), today=lambda: DAY0)
+    assert len(ProgressStore(tmp_path).load()[0].history) == 3
 
 
 def test_review_is_a_command():
@@ -206,3 +222,23 @@ async def test_a_learner_over_several_days_is_asked_the_due_skills_on_the_right_
     assert (state.box, state.due, state.missed) == (2, on(12), 1)
     sources = [(e.source, e.result) for e in app.progress.history]
     assert sources == [("exercise", "right"), ("review", "right"), ("review", "right"), ("review", "missed")]
+
+
+async def test_with_nothing_due_the_review_says_when_and_the_keys_scroll_the_table(tmp_path):
+    store = ProgressStore(tmp_path)
+    progress, _ = store.load()
+    progress.answered(Event(on(0), "pooling", "right", "exercise"))
+    store.save(progress)
+    app = TutorApp(bundled_folder(), store=ProgressStore(tmp_path), today=lambda: DAY0, review=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        card = app.screen.query_one("#review")
+        assert card.question is None and card.border_title == "Review"
+        assert app.focused is app.screen.query_one("#page")
+        await pilot.press("end")
+        await settle(app, pilot)
+        bottom = app.screen.query_one("#page").scroll_y
+        assert f"The next review is on {on(1)}." in " ".join(screen_text(app))
+        await pilot.press("home")
+        await settle(app, pilot)
+        assert bottom > 0 and app.screen.query_one("#page").scroll_y == 0

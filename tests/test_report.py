@@ -85,14 +85,31 @@ def test_json_and_text_say_the_same(learner, capsys):
     assert "first-value" in text and "solved with help" in text and "revealed" in text
 
 
-def test_a_report_never_writes_and_a_damaged_file_is_said_and_left_alone(tutor_home, capsys):
+def test_a_report_never_writes_and_a_damaged_file_is_refused_and_left_alone(tutor_home, capsys):
     tutor_home.mkdir(parents=True)
     damaged = tutor_home / "progress.json"
     damaged.write_text("{not json")
-    assert main(["report", "--format", "json"]) == 0
+    assert main(["report", "--format", "json"]) == 1  # not a report of a learner who did nothing
     captured = capsys.readouterr()
-    assert "could not be read" in captured.err and json.loads(captured.out)["lessons"]
+    assert "no report" in captured.err and "could not be read" in captured.err and captured.out == ""
     assert damaged.read_text() == "{not json" and sorted(p.name for p in tutor_home.iterdir()) == ["progress.json"]
+
+
+def test_a_folder_without_lessons_is_refused(tmp_path, capsys):
+    assert main(["report", "--lessons", str(tmp_path)]) == 2
+    assert "is not a folder of lessons" in capsys.readouterr().err
+
+
+def test_a_report_read_by_head_ends_quietly(learner, monkeypatch):
+    """``cnn-tutor report | head -1``: the reader has gone (EPIPE), and that is no error."""
+    import os
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone: every write to the pipe fails
+    with open(write, "w") as gone:
+        monkeypatch.setattr(sys, "stdout", gone)
+        assert main(["report", "--format", "csv"]) == 0
 
 
 def test_a_report_on_another_lesson_folder_reads_its_own_progress(tutor_home, tmp_path, capsys):

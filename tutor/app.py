@@ -23,7 +23,7 @@ from tutor.course.loader import bundled_folder, load_folder
 from tutor.course.mastery import Event, due
 from tutor.course.model import Lesson
 from tutor.course.progress import DrillRecord, ProgressStore
-from tutor.course.skills import exercise_skills
+from tutor.course.skills import exercise_skills, seed_history
 from tutor.screens.code import CodeScreen
 from tutor.screens.help import HelpScreen, focused_help, key_rows
 from tutor.screens.home import HomeScreen
@@ -57,6 +57,8 @@ class TutorApp(App[None]):
         self.start_lesson = start_lesson
         self.store = store or ProgressStore.for_lessons(lessons_dir, bundled_folder())
         self.progress, self.progress_problem = self.store.load()
+        if seed_history(self.progress, self.lessons, self.today()):
+            self.store.save(self.progress)  # the exercises of a version 1 file, as answers
         self.lab_sessions: dict[str, dict] = {}  # by lesson: a network lab trained stays trained all the run
         self.collector = IdleCollector()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
 from tutor import __version__
@@ -60,8 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     lessons, errors = load_folder(folder)
     if args.list:
-        for lesson in lessons:
-            print(f"{clean(lesson.id):<14} {clean(lesson.title)}: {clean(lesson.summary)}")
+        write_out("\n".join(f"{clean(lesson.id):<14} {clean(lesson.title)}: {clean(lesson.summary)}"
+                            for lesson in lessons))
         for error in errors:
             print(error, file=sys.stderr)
         return 1 if errors else 0
@@ -98,19 +99,32 @@ def print_report(lessons_dir: Path | None, form: str) -> int:
     report is of no progress."""
     from tutor.course.progress import ProgressStore
     from tutor.course.report import render
+    from tutor.course.skills import seed_history
 
     folder = lessons_dir or bundled_folder()
-    if not folder.is_dir():
-        print(f"cnn-tutor: {clean(folder)} is not a folder of lessons", file=sys.stderr)
-        return 2
-    lessons, errors = load_folder(folder)
+    lessons, errors = load_folder(folder) if folder.is_dir() else ([], [])
     for error in errors:
         print(error, file=sys.stderr)
-    store = ProgressStore.for_lessons(lessons_dir, bundled_folder())
-    progress, problem = store.peek()
-    if problem:
-        print(f"cnn-tutor: {clean(problem)}", file=sys.stderr)
-    print(render(lessons, progress, form))
+    if not lessons:
+        print(f"cnn-tutor: {clean(folder)} is not a folder of lessons", file=sys.stderr)
+        return 2
+    progress, problem = ProgressStore.for_lessons(lessons_dir, bundled_folder()).peek()
+    if problem:  # a report of nothing would read as a learner who did nothing
+        print(f"cnn-tutor: no report: {clean(problem)}", file=sys.stderr)
+        return 1
+    if progress.unreadable:
+        print(f"cnn-tutor: {progress.unreadable} answer(s) in the progress file could not be read and are left out",
+              file=sys.stderr)
+    seed_history(progress, lessons, date.today())
+    return write_out(render(lessons, progress, form))
+
+
+def write_out(text: str) -> int:
+    """Print ``text``; a reader that stops early (``| head``) is not an error."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
     return 0
 
 

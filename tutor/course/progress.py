@@ -85,6 +85,8 @@ class Progress:
     history: list[Event] = field(default_factory=list)  # every answer, oldest first
     baseline: dict[str, SkillState] = field(default_factory=dict)  # the answers folded out of history
     folded: int = 0  # how many answers the baseline holds
+    migrated: bool = False  # read from a version 1 file: its exercises are not in the history yet
+    unreadable: int = 0  # answers of the history that could not be read, and were left out
 
     def lesson(self, lesson_id: str) -> LessonRecord:
         return self.lessons.setdefault(lesson_id, LessonRecord())
@@ -138,9 +140,17 @@ class Progress:
                     hints=_count(values.get("hints", 0)), revealed=_flag(values.get("revealed", False)))
             drill = _table(_table(record).get("drill", {}))
             lesson.drill = DrillRecord(**{name: _count(drill.get(name, 0)) for name in vars(DrillRecord())})
-        progress.history = [_event(line) for line in _list(data.get("history", []))]
-        if len(progress.history) > MAX_EVENTS or len({e.id for e in progress.history}) != len(progress.history):
-            raise ValueError("the history of answers is too long or repeats an answer")
+        progress.migrated = data["version"] == 1
+        lines = _list(data.get("history", []))
+        if len(lines) > MAX_EVENTS:
+            raise ValueError("the history of answers is too long")
+        events = {}  # an answer that cannot be read (or is there twice) is left out, not the whole file
+        for line in lines:
+            with contextlib.suppress(ValueError):
+                event = _event(line)
+                events.setdefault(event.id, event)
+        progress.history = list(events.values())
+        progress.unreadable = len(lines) - len(progress.history)
         baseline = _table(data.get("baseline", {"answers": 0, "skills": {}}))
         progress.folded = _count(baseline.get("answers", 0))
         progress.baseline = {str(skill): _state(values) for skill, values in _table(baseline.get("skills", {})).items()}
@@ -301,9 +311,12 @@ class ProgressStore:
         return cls(folder, f"progress-{digest}.json", resolved)
 
     def load(self) -> tuple[Progress, str | None]:
-        """The saved progress and a message for the learner if it could not be used."""
+        """The saved progress and a message for the learner if it could not be used (or not all of it)."""
         progress, problem = self._read()
         self._base = copy.deepcopy(progress)
+        if progress.unreadable and problem is None:
+            problem = (f"{progress.unreadable} answer(s) in your progress file could not be read and were left out; "
+                       "everything else was kept.")
         return progress, problem
 
     def peek(self) -> tuple[Progress, str | None]:

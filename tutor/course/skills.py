@@ -55,3 +55,27 @@ def exercise_skills(lesson, exercise_id: str) -> tuple[str, ...]:
             if exercise.id == exercise_id:
                 return skills_of(exercise.answer, lesson.labs)
     return ()
+
+
+def seed_history(progress, lessons, day) -> bool:
+    """A progress file from before the history (version 1) holds solved and revealed exercises
+    but no answers: each becomes one answer on ``day`` (right if solved unaided, else helped), so
+    that the learner's skills start where the learner is. True if it added any."""
+    from tutor.course.mastery import Event
+
+    if not progress.migrated:
+        return False
+    progress.migrated = False
+    added = False
+    for lesson in lessons:
+        record = progress.lessons.get(lesson.id)
+        for page in lesson.pages:
+            for exercise in page.exercises:
+                done = record.exercises.get(exercise.id) if record else None
+                if done is None or not (done.solved or done.revealed):
+                    continue
+                result = "right" if done.solved and not done.hints and not done.revealed else "helped"
+                for skill in skills_of(exercise.answer, lesson.labs):
+                    progress.answered(Event(day.isoformat(), skill, result, "exercise", f"{lesson.id}/{exercise.id}"))
+                    added = True
+    return added

@@ -279,11 +279,14 @@ class LessonScreen(Screen):
         forward = "PgDn ▶" if self.page_index < self.page_count - 1 else "end of lesson"
         where = "" if self.on_summary else f"page {self.page_number.replace('/', ' of ')}"
         title = f"{where}: {self.page_title}".removeprefix(": ")
-        keys = ""
+        keys, lesson = "", ""
         if self.has_class("-short"):  # no header, no footer: the bar says what they would have
-            title, keys = f"{self.lesson.title} · {title}", "   ? keys"
+            lesson, keys = f"{self.lesson.title} · ", "   ? keys"
         bar = self.query_one("#page-bar", Plain)
         room = max(bar.content_size.width or self.size.width - 4, 20) - len(back) - len(forward) - len(keys) - 6
+        if lesson and len(lesson) + len(title) > room:  # the lesson's title gives way first: the page says where
+            lesson = lesson[:max(room - len(title) - 3, 0)].rstrip(" ·") + "… · " if room - len(title) > 8 else ""
+        title = lesson + title
         if len(title) > room:
             title = title[:max(room - 1, 0)] + "…"
         bar.update(f"{back}   {title}   {forward}{keys}")

@@ -89,7 +89,10 @@ class QuestionCard(Vertical):
         self.question, self.answered = event.worker.result, False
         if self.question is None:
             self.query_one("#drill-prompt", Prose).update(self.finished())
-            self.query_one("#answer", Input).display = False
+            answer = self.query_one("#answer", Input)
+            if answer.has_focus:
+                self.screen.focus_next()  # not a hidden box: keys would go nowhere
+            answer.display = False
             return
         self.asked += 1
         self.query_one("#drill-prompt", Prose).update(f"**{self.asked}.** {self.question.prompt}")
@@ -205,18 +208,25 @@ the worked solution; the skill is asked again tomorrow. **Ctrl+N** skips to the 
         skill: str
         result: str  # "right" or "missed"
 
-    def __init__(self, skills: list[str], seed: int) -> None:
+    def __init__(self, skills: list[str], seed: int | str) -> None:
         super().__init__(id="review")
         self.queue = list(skills)
         self.total = len(skills)
         self.rng = random.Random(seed)
-        self.border_title = f"Review: {self.total} skill{'s' if self.total != 1 else ''} due"
+        self.next_review: str | None = None  # the day of the next review, said when none is left today
+        self._title()
+
+    def _title(self) -> None:
+        done = self.total - len(self.queue) - (self.question is not None and not self.answered)
+        self.border_title = (f"Review: {done} of {self.total} due skill{'s' if self.total != 1 else ''} done"
+                             if self.total else "Review")
 
     def next_question(self) -> Question | None:
         return review_question(self.queue.pop(0), self.rng) if self.queue else None
 
     def on_answer(self, correct: bool) -> str:
         self.post_message(self.Answered(self.question.skill, "right" if correct else "missed"))
+        self._title()
         return f"{self.total - len(self.queue)} of {self.total} reviewed"
 
     def on_skip(self) -> str:
@@ -224,5 +234,7 @@ the worked solution; the skill is asked again tomorrow. **Ctrl+N** skips to the 
         return "Skipped: asked again at the end."
 
     def finished(self) -> str:
-        return (f"All {self.total} due skill{'s' if self.total != 1 else ''} reviewed. Esc: back to the lessons."
-                if self.total else "Nothing is due for review today. Esc: back to the lessons.")
+        done = (f"All {self.total} due skill{'s' if self.total != 1 else ''} reviewed." if self.total
+                else "Nothing is due for review today.")
+        after = f" The next review is on {self.next_review}." if self.next_review else ""
+        return f"{done}{after} Esc: back to the lessons."
