@@ -47,6 +47,20 @@ SUMMARY_TITLE = "Your results"
 ANSWER_STARTERS = frozenset("0123456789-.[(")  # what an answer may start with: never a page or lab key
 
 
+def _shortened(lesson: str, where: str, title: str, room: int, least: int = 10) -> str:
+    """``lesson`` + ``title`` in ``room`` characters: the page's name (after ``where``, its
+    number) is shortened first, to ``least`` characters, then the lesson's title; the page
+    number is given up last."""
+    text = lesson + title
+    if len(text) > room and lesson:
+        fixed = len(lesson) + min(len(title), len(where) + 2 + least)
+        if fixed > room:  # the lesson's title gives way too
+            keep = room - min(len(title), len(where) + 2 + least) - 4
+            lesson = lesson[:keep].rstrip(" ·") + "… · " if keep >= 6 else ""
+        text = lesson + title
+    return text if len(text) <= room else text[:max(room - 1, 0)] + "…"
+
+
 class LessonScreen(Screen):
     """Pages of one lesson. PageDown/PageUp (or ] and [) turn pages; Esc goes back to the list."""
 
@@ -284,12 +298,7 @@ class LessonScreen(Screen):
             lesson, keys = f"{self.lesson.title} · ", "   ? keys"
         bar = self.query_one("#page-bar", Plain)
         room = max(bar.content_size.width or self.size.width - 4, 20) - len(back) - len(forward) - len(keys) - 6
-        if lesson and len(lesson) + len(title) > room:  # the lesson's title gives way first: the page says where
-            lesson = lesson[:max(room - len(title) - 3, 0)].rstrip(" ·") + "… · " if room - len(title) > 8 else ""
-        title = lesson + title
-        if len(title) > room:
-            title = title[:max(room - 1, 0)] + "…"
-        bar.update(f"{back}   {title}   {forward}{keys}")
+        bar.update(f"{back}   {_shortened(lesson, where, title, room)}   {forward}{keys}")
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._update_bar)  # after Screen's own handler has set -short / -tall
