@@ -221,17 +221,22 @@ def test_an_unwritable_folder_is_a_problem_not_a_crash(tmp_path):
 
 # --- progress of other lesson folders ----------------------------------------------------------
 
-def test_todays_file_loads_and_saves_unchanged(tutor_home, tmp_path):
+def test_a_version_1_file_loads_and_saves_as_version_2_with_nothing_lost(tutor_home, tmp_path):
+    """The file the previous release wrote (version 1): every field kept; saved, it is version 2,
+    the same data and an empty history of answers (the app then seeds it from the exercises)."""
     tutor_home.mkdir(parents=True)
     (tutor_home / "progress.json").write_text(TODAY)
     store = ProgressStore.for_lessons(None, tmp_path / "bundled")
     assert store.path == tutor_home / "progress.json"
     progress, problem = store.load()
-    assert problem is None
+    assert problem is None and progress.migrated
     assert progress.lessons["convolution"].exercises["parameter-count"].attempts == 2
-    assert progress.to_json() == TODAY
+    expected = {**json.loads(TODAY), "version": 2, "history": []}
+    assert json.loads(progress.to_json()) == expected
     assert store.save(progress)
-    assert (tutor_home / "progress.json").read_text() == TODAY
+    assert json.loads((tutor_home / "progress.json").read_text()) == expected
+    again, _ = store.load()
+    assert again.to_json() == progress.to_json() and not again.migrated  # version 2 now: read as written
 
 
 def test_other_lesson_folders_have_their_own_progress(tutor_home, tmp_path):

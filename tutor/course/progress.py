@@ -87,13 +87,19 @@ class Progress:
     folded: int = 0  # how many answers the baseline holds
     migrated: bool = False  # read from a version 1 file: its exercises are not in the history yet
     unreadable: int = 0  # answers of the history that could not be read, and were left out
+    _folded_skills: tuple | None = field(default=None, compare=False, repr=False)
 
     def lesson(self, lesson_id: str) -> LessonRecord:
         return self.lessons.setdefault(lesson_id, LessonRecord())
 
     def skills(self) -> dict[str, SkillState]:
-        """Each skill's mastery and next review, from every answer given."""
-        return fold(self.history, self.baseline)
+        """Each skill's mastery and next review, from every answer given (folded again only when
+        the answers changed: 20,000 of them take ~0.2 s)."""
+        key = (self.folded, len(self.history), self.history[0].id if self.history else None,
+               self.history[-1].id if self.history else None)
+        if self._folded_skills is None or self._folded_skills[0] != key:
+            self._folded_skills = (key, fold(self.history, self.baseline))
+        return dict(self._folded_skills[1])
 
     def answered(self, event: Event) -> None:
         """One more answer; past ``MAX_EVENTS`` the oldest tenth is folded into the baseline."""
