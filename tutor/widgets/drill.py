@@ -39,6 +39,8 @@ class QuestionCard(Vertical):
     QuestionCard #drill-feedback.-correct { color: $success; }
     """
 
+    COUNTED = "counted"  # what happens to an answer that counts (the drill scores it)
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.question: Question | None = None
@@ -110,7 +112,7 @@ class QuestionCard(Vertical):
             return
         mark, state = ("✓", "correct") if verdict.correct else ("✗", "wrong")
         if self.answered:  # the solution is on screen: checked, not counted
-            self._say(f"{mark} {verdict.message}   (the solution was shown: not counted; Ctrl+N: next)", state)
+            self._say(f"{mark} {verdict.message}   (the solution was shown: not {self.COUNTED}; Ctrl+N: next)", state)
             return
         self.answered = True
         score = self.on_answer(verdict.correct)
@@ -132,6 +134,8 @@ class DrillCard(QuestionCard):
     """The endless drill: a right answer scores and brings the next; a miss or a skip ends the
     streak. Every change of the score is reported up as ``DrillCard.Scored``, with the skill and
     the result of an answer, so that progress keeps both."""
+
+    COUNTED = "scored"
 
     HELP = """
 ### Drill
