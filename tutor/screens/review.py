@@ -25,7 +25,7 @@ def skills_table(states: dict[str, SkillState], today: date) -> str:
     for skill, title in SKILLS.items():
         state = states.get(skill, SkillState())
         if state.box == 0:
-            when = "not yet answered"
+            when = "not yet"
         elif skill not in GENERATORS:
             when = "in its lesson"
         elif state.is_due(today):
