@@ -108,14 +108,10 @@ class UnfoldSession:
     def slice(self, address: Address) -> np.ndarray:
         if address.tensor == "row":
             return self.rows[address.index[0]][:, None]  # a column, beside the columns it multiplies
+        # "other": nn.Conv2d's own output, the kernel as stored (beside the flipped lab's)
         source = {"x": self.x[0], "w": self.kernels, "y": self.output[0], "col": self.columns,
-                  "C": self.matrix, "other": self._other()[0]}[address.tensor]
+                  "C": self.matrix, "other": self.conv.output[0]}[address.tensor]
         return source[address.index] if address.index else source
-
-    def _other(self) -> np.ndarray:
-        """The output with the other convention's kernel (for the flipped page's comparison)."""
-        return self.conv.output if self.flipped else conv.conv_forward(
-            self.layer, self.x, backward.flipped(self.conv.weight), self.conv.bias)
 
     def padding(self, address: Address) -> tuple[int, int, str] | None:
         before, after = self.layer.pads
@@ -164,7 +160,7 @@ class UnfoldSession:
 
     def notes(self, show: tuple[str, ...]) -> str:
         """What the page checks: the product against the layer, C against the layer."""
-        kernels, (_, outs, rows, cols) = self.kernels, self.output.shape
+        _, outs, rows, cols = self.output.shape
         name = "c.weight.flip(2, 3)" if self.flipped else "c.weight"
         lines = [f"c = {self.layer.call()}" + ("; the kernel turned 180° (c.weight.flip(2, 3)): a true "
                                                  "convolution, F.conv2d(a, c.weight.flip(2, 3))" if self.flipped else "")]
@@ -174,10 +170,10 @@ class UnfoldSession:
             lines.append(f"(rows @ columns).reshape(1, {outs}, {rows}, {cols}) equals the layer's output: "
                          f"largest difference {gap:.1g}")
         if "matrix" in show:
-            lines.append(self._matrix_note(kernels))
+            lines.append(self._matrix_note())
         return "\n".join(lines)
 
-    def _matrix_note(self, kernels: np.ndarray) -> str:
+    def _matrix_note(self) -> str:
         if self.matrix is None:
             return f"C would be {self.output[0].size} × {self.x.size}: too large to draw; the columns show the same product"
         flat = backward.matmul(self.matrix, self.x.reshape(-1, 1)).reshape(self.output[0].shape)

@@ -11,7 +11,7 @@ from tutor.course.model import PoolLabSpec
 from tutor.engine import pool
 from tutor.engine.spec import PoolSpec
 from tutor.labs.explain import pool_lines, shape_text, side_formula
-from tutor.labs.session import Address, Cell, Explained, reached, unreached
+from tutor.labs.session import Address, Cell, Explained, reached, resized, unreached
 from tutor.numbers import format_number
 
 
@@ -57,12 +57,7 @@ class PoolSession:
         """One setting of the layer, or the input's height or width, changed; ``layers.LayerError``
         keeps the last good state. A resized input keeps its cells; new ones are 0."""
         if name in ("height", "width"):
-            _, channels, height, width = self.x.shape
-            height, width = (value, width) if name == "height" else (height, value)
-            x = np.zeros((1, channels, height, width), dtype=np.float32)
-            rows, cols = min(height, self.x.shape[2]), min(width, self.x.shape[3])
-            x[:, :, :rows, :cols] = self.x[:, :, :rows, :cols]
-            self._set(x, self.pool)
+            self._set(resized(self.x, name, value, 0.0), self.pool)
         else:
             self._set(self.x, replace(self.pool, **{name: value}))
 

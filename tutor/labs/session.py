@@ -72,6 +72,19 @@ class Setting:
     names: tuple[str, ...] | None = None
 
 
+def resized(x, name: str, value: int, fill: float):
+    """``x`` [1, C, H, W] with its height or width (``name``) set to ``value``: the cells it had
+    kept, new ones ``fill``."""
+    import numpy as np
+
+    _, channels, height, width = x.shape
+    height, width = (value, width) if name == "height" else (height, value)
+    grown = np.full((1, channels, height, width), fill, dtype=np.float32)
+    rows, cols = min(height, x.shape[2]), min(width, x.shape[3])
+    grown[:, :, :rows, :cols] = x[:, :, :rows, :cols]
+    return grown
+
+
 def flat(cell: Cell, shape: Cell) -> int:
     """The cell's position in raster order across all output channels."""
     _, rows, cols = shape

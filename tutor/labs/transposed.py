@@ -12,7 +12,16 @@ from tutor.course.model import TransposedLabSpec
 from tutor.engine import backward, layers
 from tutor.engine.spec import ConvSpec, TransposedSpec
 from tutor.labs.explain import shape_text, side_formula
-from tutor.labs.session import Address, Cell, Explained, Panel, Setting, Shown, flat
+from tutor.labs.session import (
+    Address,
+    Cell,
+    Explained,
+    Panel,
+    Setting,
+    Shown,
+    flat,
+    resized,
+)
 from tutor.numbers import format_number
 
 MAX_OUTPUT_SIDE = 24  # an output side the page can show whole
@@ -74,12 +83,7 @@ class TransposedSession:
         """One setting changed; torch's refusal (a ``LayerError``) keeps the last good state. A
         resized input keeps its cells; new ones are 1. A new kernel size draws new seeded kernels."""
         if name in ("height", "width"):
-            _, channels, height, width = self.x.shape
-            height, width = (value, width) if name == "height" else (height, value)
-            x = np.ones((1, channels, height, width), dtype=np.float32)
-            rows, cols = min(height, self.x.shape[2]), min(width, self.x.shape[3])
-            x[:, :, :rows, :cols] = self.x[:, :, :rows, :cols]
-            self._set(self.layer, x, self.weight)
+            self._set(self.layer, resized(self.x, name, value, 1.0), self.weight)
         elif name == "kernel_size":
             self._start(replace(self.layer, kernel_size=value), self.x)
         else:
