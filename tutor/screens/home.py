@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
+from tutor.screens.base import TutorScreen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -16,7 +16,7 @@ from tutor.course.progress import completion
 from tutor.widgets.text import plain
 
 
-class HomeScreen(Screen):
+class HomeScreen(TutorScreen):
     """Choose a lesson with the arrows and Enter."""
 
     help_title = "the lesson list"

@@ -9,7 +9,7 @@ from textual import actions, events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
-from textual.screen import Screen
+from tutor.screens.base import TutorScreen
 from textual.widgets import Footer, Header, Input
 
 from tutor.course.model import (
@@ -61,7 +61,7 @@ def _shortened(lesson: str, where: str, title: str, room: int, least: int = 10) 
     return text if len(text) <= room else text[:max(room - 1, 0)] + "…"
 
 
-class LessonScreen(Screen):
+class LessonScreen(TutorScreen):
     """Pages of one lesson. PageDown/PageUp (or ] and [) turn pages; Esc goes back to the list."""
 
     BINDINGS = [

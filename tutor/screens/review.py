@@ -8,7 +8,7 @@ from datetime import date
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
+from tutor.screens.base import TutorScreen
 from textual.widgets import Footer, Header
 
 from tutor.course.mastery import SkillState
@@ -36,7 +36,7 @@ def skills_table(states: dict[str, SkillState], today: date) -> str:
     return "\n".join(lines)
 
 
-class ReviewScreen(Screen):
+class ReviewScreen(TutorScreen):
     """The skills, then a card of fresh questions for those due (Esc: the lesson list)."""
 
     help_title = "skills and review"

@@ -113,6 +113,8 @@ class LabView(Vertical):
         self._lit: set[Address] = set()  # grids that show a window or a mark now
         self.stepped = False  # the learner has stepped: the page keeps the stage in view
         self.reading = False  # a refusal is on the status line: the page keeps it in view
+        self._stage_parts: tuple[Widget | None, ...] = (None, None, None)
+        self._page: Widget | None = None
 
     # --- for subclasses -----------------------------------------------------------------------
     def make_session(self) -> Any:
@@ -281,27 +283,26 @@ class LabView(Vertical):
     def _stage(self) -> list[Widget]:
         """The stage's first part shown (the input's heading, or the input when the heading gave
         its row up) and its last, the arithmetic."""
-        heading, inputs, steps = (list(self.query(selector)) for selector in ("#input-heading", "#inputs", "#steps"))
-        top = [part for part in heading if part.display] or inputs
-        return top[:1] + steps if top and steps else []
+        heading, inputs, steps = self._stage_parts
+        top = heading if heading is not None and heading.display else inputs
+        return [top, steps] if top is not None and steps is not None else []
 
     def _overflow(self) -> int:
         """Rows by which the stage is taller than the page (negative: rows to spare)."""
         parts = self._stage()
-        page = self.screen.query_one("#page")
-        if not parts or not page.size.height:
+        page = self._page
+        if not parts or page is None or not page.size.height:
             return 0
         return parts[-1].region.bottom - parts[0].region.y - page.scrollable_content_region.height
 
     def show_stage(self) -> None:
         """Scroll the page so that the stage, from the input's heading to the arithmetic, is on
         screen: stepping never leaves the learner to scroll for the window or its sum."""
-        parts = self._stage()
-        page = self.screen.query_one("#page")
+        parts, page = self._stage(), self._page
         if self.reading:
             self.show_status()
             return
-        if not parts:
+        if not parts or page is None:
             return
         top = parts[0].region.y - page.scrollable_content_region.y + round(page.scroll_y)
         height = parts[-1].region.bottom - parts[0].region.y
@@ -313,6 +314,9 @@ class LabView(Vertical):
         self.grids = {grid.address: grid for grid in self.query(TensorGrid) if grid.address is not None}
         self._lit &= set(self.grids)
         self._steps = next(iter(self.query("#steps").results(Plain)), None)
+        # The stage's parts and the page that scrolls it, looked up once: a step scrolls to them.
+        self._stage_parts = tuple(next(iter(self.query(part)), None) for part in ("#input-heading", "#inputs", "#steps"))
+        self._page = next(iter(self.screen.query("#page")), None)
 
     def update_grids(self, addresses) -> None:
         """New values for the grids showing ``addresses`` (those not on the page are skipped).

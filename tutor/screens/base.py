@@ -1,0 +1,117 @@
+"""The base of the tutor's full screens: a partial update renders only what changed.
+
+Textual's compositor, on a partial update, renders every widget whose clip overlaps the box
+around all the dirty regions, each over its whole height. A step through a lab changes a few
+cells of three grids and the arithmetic, at the top and the bottom of the page: that box is the
+page, and every widget on it (about 30) was rendered for a key press, about half the frame.
+
+The terminal is sent the dirty spans only (``ChopsUpdate``), so the strips that can reach it
+come from the widgets that show part of a dirty region. A region a widget asked to repaint lies
+inside that widget, which paints over its ancestors: they are not needed there. This compositor
+renders the others, on the rows of the regions they overlap (cuts run across whole rows, so a
+widget keeps its full width). Any dirty region it cannot trace to a widget (a scroll, a removed
+widget) gets Textual's own partial update.
+
+Textual writes each dirty span from the start of the widget it lies in: a window moving along
+a wide grid rewrote the row up to it, twice (the cell it left and the cell it reached). The
+update here writes the spans, and nothing left of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.console import Console
+from rich.control import Control
+from textual._compositor import ChopsUpdate, Compositor
+from textual.geometry import Region
+from textual.screen import Screen
+from textual.strip import Strip
+from textual.widget import Widget
+
+
+class DirtyOnlyCompositor(Compositor):
+    """A compositor whose partial update renders only the widgets (and their rows) that can
+    show part of a dirty region; a full update is Textual's own."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._asked: set[Widget] = set()  # widgets that asked to repaint since the last update
+        self._needed: dict | None = None  # while a partial update renders: what it renders
+
+    def update_widgets(self, widgets: set[Widget]) -> None:
+        self._asked.update(widgets)
+        super().update_widgets(widgets)
+
+    def render_full_update(self, simplify: bool = False):
+        self._asked.clear()
+        return super().render_full_update(simplify)
+
+    def render_partial_update(self):
+        every, asked = self.visible_widgets, self._asked
+        self._asked = set()
+        self._needed = needed(every, asked, self._dirty_regions)
+        try:
+            update = super().render_partial_update()
+        finally:
+            self._needed = None
+        return update and SpansUpdate(update.chops, update.spans, update.chop_ends)
+
+    def _get_renders(self, crop: Region | None = None) -> Iterable[tuple[Region, Region, list[Strip]]]:
+        if self._needed is None:
+            yield from super()._get_renders(crop)
+            return
+        every, self._visible_widgets = self.visible_widgets, self._needed
+        try:
+            yield from super()._get_renders(crop)
+        finally:
+            self._visible_widgets = every
+
+
+class SpansUpdate(ChopsUpdate):
+    """A partial update that writes each dirty span and no more (Textual's starts a span at the
+    start of the chop it lies in)."""
+
+    def render_segments(self, console: Console) -> str:
+        out, move_to = [], Control.move_to
+        last_y = self.spans[-1][0]
+        for y, x1, x2 in self.spans:
+            for end, (x, strip) in zip(self.chop_ends[y], self.chops[y].items()):
+                if strip is None or x >= x2 or end <= x1:
+                    continue
+                start = max(x, x1)
+                out.append(move_to(start, y).segment.text)
+                out.append(strip.crop(start - x, min(end, x2) - x).render(console))
+            if y != last_y:
+                out.append("\n")
+        return "".join(out)
+
+
+def needed(widgets: dict, asked: set[Widget], dirty: set[Region]) -> dict | None:
+    """The widgets (in render order) a partial update must render, each clipped to the rows it
+    is needed on; None when a dirty region lies in no widget that asked to repaint."""
+    shown = {widget: widgets[widget][0].intersection(widgets[widget][1]) for widget in asked if widget in widgets}
+    boxes: dict[Widget, list[Region]] = {}
+    for area in dirty:
+        owner = next((widget for widget, seen in shown.items() if seen.contains_region(area)), None)
+        if owner is None:
+            return None
+        boxes.setdefault(owner, []).append(area)
+    # Each owner's regions as one box, with the widgets it paints over there (its ancestors).
+    painted = [(Region.from_union(areas), set(owner.ancestors)) for owner, areas in boxes.items()]
+    kept = {}
+    for widget, (region, clip) in widgets.items():
+        seen = region.intersection(clip)
+        rows = [box for box, under in painted if widget not in under and seen.overlaps(box)]
+        if rows:
+            top, bottom = min(box.y for box in rows), max(box.bottom for box in rows)
+            kept[widget] = (region, clip.intersection(Region(region.x, top, region.width, bottom - top)))
+    return kept
+
+
+class TutorScreen(Screen):
+    """A full screen of the tutor (the lesson list, a lesson, the review)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._compositor = DirtyOnlyCompositor()
