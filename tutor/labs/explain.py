@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import textwrap
 from decimal import Decimal
 from math import ceil, floor
 
@@ -30,6 +32,20 @@ def channel_line(terms, max_terms: int | None = None, decimals: tuple[int, int, 
     shown = sum((printed(t.x) * printed(t.w) for t in taps), Decimal(0))
     sign = "=" if len(taps) < len(inside) else equals(shown, terms.subtotal)  # unwritten terms: not checkable
     return f"{' + '.join(parts)} {sign} {fixed(terms.subtotal, decimals[2])}"
+
+
+LABEL = re.compile(r"[^:]{1,12}:\s+")  # ``in 0:  `` or ``sum:   ``: the rest of a line is aligned after it
+
+
+def wrapped(line: str, width: int) -> list[str]:
+    """A line of arithmetic broken between its terms to lines of at most ``width`` characters,
+    each one after the first indented to where the terms begin (after a label like ``in 0:``).
+    Broken here, not by the screen, it reads as one sum, and the box is as tall as its lines."""
+    if width <= 0 or len(line) <= width:
+        return [line]
+    label = LABEL.match(line)
+    indent = len(label.group()) if label and len(label.group()) <= width // 3 else 2
+    return textwrap.wrap(line, width, subsequent_indent=" " * indent, break_on_hyphens=False) or [line]
 
 
 def printed(value: float) -> Decimal:

@@ -6,13 +6,13 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from tutor.screens.base import TutorScreen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tutor.course.loader import LessonError
 from tutor.course.model import Lesson
 from tutor.course.progress import completion
+from tutor.screens.base import TutorScreen
 from tutor.widgets.text import plain
 
 

@@ -9,7 +9,6 @@ from textual import actions, events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
-from tutor.screens.base import TutorScreen
 from textual.widgets import Footer, Header, Input
 
 from tutor.course.model import (
@@ -23,6 +22,7 @@ from tutor.course.model import (
     TransposedLabSpec,
     UnfoldLabSpec,
 )
+from tutor.screens.base import TutorScreen
 from tutor.text import clean
 from tutor.widgets.conv_lab import ConvLabView
 from tutor.widgets.drill import DrillCard

@@ -8,12 +8,12 @@ from datetime import date
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from tutor.screens.base import TutorScreen
 from textual.widgets import Footer, Header
 
 from tutor.course.mastery import SkillState
 from tutor.course.skills import SKILLS
 from tutor.labs.review import GENERATORS
+from tutor.screens.base import TutorScreen
 from tutor.widgets.drill import ReviewCard
 from tutor.widgets.page import Page
 from tutor.widgets.text import Plain

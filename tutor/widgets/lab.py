@@ -16,6 +16,7 @@ from textual.reactive import reactive, var
 from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
+from tutor.labs.explain import wrapped
 from tutor.labs.session import Address, Cell, Explained, clamp, flat, unflat
 from tutor.widgets.flow import Flow, columns_that_fit
 from tutor.widgets.tensor_grid import TensorGrid
@@ -423,7 +424,8 @@ class LabView(Vertical):
             if address.tensor == self.stepped_tensor() and address in step.windows:
                 grid.cursor = step.cell[1:]
         self._lit = now
-        text = "\n".join([self.step_header(step), *step.lines])
+        width = box.content_size.width
+        text = "\n".join(part for line in (self.step_header(step), *step.lines) for part in wrapped(line, width))
         # The box never shrinks while stepping: a height that changes with every cell's numbers
         # would lay out (and repaint) the whole page on each key.
         rows = _footprint(box, text)[0]

@@ -1,0 +1,188 @@
+"""The tutor's screens repaint only what changed (tutor/screens/base.py): after every frame, the
+terminal must show exactly what a full repaint would. A virtual terminal here applies the bytes
+each frame writes and is compared, cell by cell, with Textual's full render of the same screen."""
+
+import re
+
+import pytest
+from conftest import goto_page, settle, tab_to
+from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style
+from textual._compositor import ChopsUpdate, Compositor
+from textual.geometry import Region
+from textual.strip import Strip
+
+from tutor.screens.base import DirtyOnlyCompositor, SpansUpdate, needed
+
+ESCAPE = re.compile(r"\x1b\[([0-9;]*)([A-Za-z])")
+
+
+class VirtualTerminal:
+    """Cells of (character, SGR style) written by cursor moves, SGR codes and text."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.width, self.height = width, height
+        self.cells = [[(" ", "")] * width for _ in range(height)]
+
+    def write(self, data: str) -> None:
+        x = y = 0
+        style, position = "", 0
+        for match in [*ESCAPE.finditer(data), None]:
+            end = match.start() if match else len(data)
+            for char in data[position:end]:
+                if char in "\r\n":
+                    x = 0 if char == "\r" else x
+                    y += char == "\n"
+                elif 0 <= y < self.height and 0 <= x < self.width:
+                    self.cells[y][x] = (char, style)
+                    x += 1
+            if match is None:
+                break
+            codes, command = match.groups()
+            if command == "H":
+                row, col = (codes or "1;1").split(";")
+                y, x = int(row) - 1, int(col) - 1
+            elif command == "m":
+                style = "" if codes in ("", "0") else codes
+            position = match.end()
+
+    def rows(self) -> list[str]:
+        return ["".join(char for char, _ in row) for row in self.cells]
+
+
+def watch_frames(app, frames: list) -> VirtualTerminal:
+    """Apply every update the current screen's compositor renders to a virtual terminal, and
+    after each one compare it with a full render; mismatches are appended to ``frames``."""
+    terminal = VirtualTerminal(*app.size)
+    seen = {"partial": 0}
+
+    def install(screen) -> None:
+        compositor = screen._compositor
+        if getattr(compositor, "_watched", False):
+            return
+        render_update = compositor.render_update
+
+        def watched(full: bool = False, screen_stack=None, simplify: bool = False):
+            update = render_update(full=full, screen_stack=screen_stack, simplify=simplify)
+            if update is None or screen is not app.screen:
+                return update
+            if isinstance(update, ChopsUpdate):
+                seen["partial"] += 1
+            terminal.write(update.render_segments(app.console))
+            expected = VirtualTerminal(*app.size)
+            expected.write(compositor.render_full_update().render_segments(app.console))
+            if expected.cells != terminal.cells:
+                frames.append((terminal.rows(), expected.rows()))
+            return update
+
+        compositor.render_update = watched
+        compositor._watched = True
+
+    terminal.install, terminal.seen = install, seen
+    return terminal
+
+
+async def step_and_check(app, pilot, terminal, keys) -> None:
+    for key in keys:
+        terminal.install(app.screen)
+        await pilot.press(key)
+        await pilot.pause()
+    await settle(app, pilot)
+
+
+@pytest.mark.parametrize("lesson,page", [("convolution", 3), ("pooling", 1), ("backward", 0), ("backward", 4)])
+async def test_every_frame_shows_what_a_full_repaint_shows(make_app, lesson, page):
+    app = make_app(lesson)
+    mismatches: list = []
+    async with app.run_test(size=(100, 36)) as pilot:
+        await goto_page(app, pilot, page)
+        terminal = watch_frames(app, mismatches)
+        terminal.install(app.screen)
+        app.screen.refresh()  # the first frame seen is a full one
+        await pilot.pause()
+        await step_and_check(app, pilot, terminal, ["n"] * 12 + ["p"] * 3 + ["tab", "right", "down"] + ["n"] * 4)
+        await step_and_check(app, pilot, terminal, ["question_mark", "escape", "n", "n"])
+        assert terminal.seen["partial"] >= 10, "the steps were drawn as partial updates"
+    assert not mismatches, "\n".join(
+        f"row {y}: seen {seen!r}\n        full {full!r}"
+        for rows, expected in mismatches[:1] for y, (seen, full) in enumerate(zip(rows, expected)) if seen != full)
+
+
+async def test_an_edit_and_a_resize_leave_nothing_stale(make_app):
+    app = make_app("convolution")
+    mismatches: list = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, 3)
+        terminal = watch_frames(app, mismatches)
+        terminal.install(app.screen)
+        app.screen.refresh()
+        await pilot.pause()
+        await tab_to(app, pilot, "x-1")
+        await step_and_check(app, pilot, terminal, ["7", "enter", "n", "n", "right", "9", "9", "enter"])
+        assert not mismatches
+        await pilot.resize_terminal(90, 30)  # a new terminal size: its first frame is a full one
+        await settle(app, pilot)
+        terminal.width, terminal.height = app.size
+        terminal.cells = [[(" ", "")] * terminal.width for _ in range(terminal.height)]
+        app.screen.refresh()
+        await pilot.pause()
+        mismatches.clear()
+        await step_and_check(app, pilot, terminal, ["n", "n", "p"])
+        assert terminal.seen["partial"] >= 3
+    assert not mismatches
+
+
+def test_spans_are_written_from_where_they_start():
+    """Textual writes a span from the start of its chop (the widget's left edge); the tutor's
+    update writes the span alone, and the terminal ends up the same."""
+    cells = [Segment(f"{n:>4} ", Style(bold=n % 2 == 0)) for n in range(10)]
+    chops = [{0: Strip(cells)}]
+    spans = [(0, 10, 15), (0, 30, 35)]
+    ours = SpansUpdate(chops, spans, [[50]]).render_segments(Console())
+    theirs = ChopsUpdate(chops, spans, [[50]]).render_segments(Console())
+    assert len(ours) < len(theirs) / 2
+    before = VirtualTerminal(50, 1)
+    after_ours, after_theirs = VirtualTerminal(50, 1), VirtualTerminal(50, 1)
+    for terminal in (after_ours, after_theirs):
+        terminal.cells = [row[:] for row in before.cells]
+    after_ours.write(ours)
+    after_theirs.write(theirs)
+    # Textual's also rewrote the cells left of the spans with what they already were.
+    written = {x for _, x1, x2 in spans for x in range(x1, x2)}
+    assert [after_ours.cells[0][x] for x in sorted(written)] == [after_theirs.cells[0][x] for x in sorted(written)]
+    assert all(after_ours.cells[0][x] == (" ", "") for x in range(50) if x not in written)
+
+
+def test_only_widgets_under_a_dirty_region_are_rendered():
+    """A page (the parent) under a grid (the child) that changed is not needed; a sibling that
+    overlaps the dirty region is; one elsewhere is not. Rows are narrowed to the regions."""
+
+    class Node:
+        def __init__(self, name, parent=None):
+            self.name, self._parent = name, parent
+
+        @property
+        def ancestors(self):
+            node, found = self._parent, []
+            while node is not None:
+                found.append(node)
+                node = node._parent
+            return found
+
+    screen = Node("screen")
+    page, grid, other, overlay = Node("page", screen), Node("grid"), Node("other"), Node("overlay", screen)
+    grid._parent = other._parent = page
+    widgets = {  # render order: front first
+        overlay: (Region(20, 5, 10, 3), Region(0, 0, 80, 24)),
+        grid: (Region(0, 2, 30, 6), Region(0, 1, 80, 22)),
+        other: (Region(40, 2, 30, 6), Region(0, 1, 80, 22)),
+        page: (Region(0, 1, 80, 22), Region(0, 0, 80, 24)),
+        screen: (Region(0, 0, 80, 24), Region(0, 0, 80, 24)),
+    }
+    kept = needed(widgets, {grid}, {Region(22, 6, 5, 1), Region(2, 3, 5, 1)})
+    assert list(kept) == [overlay, grid]
+    assert kept[grid][1] == Region(0, 3, 30, 4)  # rows 3 to 6, the grid's full width
+    # A region no widget that asked to repaint holds (a scroll): Textual's own update.
+    assert needed(widgets, {grid}, {Region(50, 3, 5, 1)}) is None
+    assert isinstance(DirtyOnlyCompositor(), Compositor)
