@@ -281,3 +281,20 @@ async def test_reset_narrows_the_cells_an_edit_widened(make_app):
         await pilot.press("r")
         await settle(app, pilot)
         assert grid(app, "x-0").cell_width == before
+
+
+async def test_a_new_theme_repaints_every_cell(make_app):
+    """Cells are drawn once and kept (a step redraws rows): a new theme must draw them anew."""
+    app = make_app("convolution")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_lab(app, pilot)
+        await pilot.press("n")
+        await settle(app, pilot)
+        shown_grid = grid(app, "x-0")
+        before = list(shown_grid.render_line(1))
+        app.theme = "textual-light" if app.theme != "textual-light" else "nord"
+        await settle(app, pilot)
+        after = list(shown_grid.render_line(1))
+        assert after != before
+        shown_grid._forget_cells()  # what the grid draws with nothing kept
+        assert list(shown_grid.render_line(1)) == after

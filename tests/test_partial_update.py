@@ -52,40 +52,32 @@ class VirtualTerminal:
 
 
 def watch_frames(app, frames: list) -> VirtualTerminal:
-    """Apply every update the current screen's compositor renders to a virtual terminal, and
-    after each one compare it with a full render; mismatches are appended to ``frames``."""
+    """Apply every update the app displays to a virtual terminal; after each frame of a tutor
+    screen (a DirtyOnlyCompositor's), compare it with a full render of that screen and append
+    any mismatch to ``frames``. Other screens' frames (the help) are applied, not judged."""
     terminal = VirtualTerminal(*app.size)
-    seen = {"partial": 0}
+    terminal.partial_frames = 0
+    display = app._display
 
-    def install(screen) -> None:
-        compositor = screen._compositor
-        if getattr(compositor, "_watched", False):
+    def displayed(screen, update) -> None:
+        display(screen, update)
+        if update is None:
             return
-        render_update = compositor.render_update
-
-        def watched(full: bool = False, screen_stack=None, simplify: bool = False):
-            update = render_update(full=full, screen_stack=screen_stack, simplify=simplify)
-            if update is None or screen is not app.screen:
-                return update
-            if isinstance(update, ChopsUpdate):
-                seen["partial"] += 1
-            terminal.write(update.render_segments(app.console))
+        terminal.write(update.render_segments(app.console))
+        compositor = screen._compositor
+        if isinstance(compositor, DirtyOnlyCompositor):
+            terminal.partial_frames += isinstance(update, ChopsUpdate)
             expected = VirtualTerminal(*app.size)
             expected.write(compositor.render_full_update().render_segments(app.console))
             if expected.cells != terminal.cells:
                 frames.append((terminal.rows(), expected.rows()))
-            return update
 
-        compositor.render_update = watched
-        compositor._watched = True
-
-    terminal.install, terminal.seen = install, seen
+    app._display = displayed
     return terminal
 
 
-async def step_and_check(app, pilot, terminal, keys) -> None:
+async def step_and_check(app, pilot, keys) -> None:
     for key in keys:
-        terminal.install(app.screen)
         await pilot.press(key)
         await pilot.pause()
     await settle(app, pilot)
@@ -98,12 +90,11 @@ async def test_every_frame_shows_what_a_full_repaint_shows(make_app, lesson, pag
     async with app.run_test(size=(100, 36)) as pilot:
         await goto_page(app, pilot, page)
         terminal = watch_frames(app, mismatches)
-        terminal.install(app.screen)
         app.screen.refresh()  # the first frame seen is a full one
         await pilot.pause()
-        await step_and_check(app, pilot, terminal, ["n"] * 12 + ["p"] * 3 + ["tab", "right", "down"] + ["n"] * 4)
-        await step_and_check(app, pilot, terminal, ["question_mark", "escape", "n", "n"])
-        assert terminal.seen["partial"] >= 10, "the steps were drawn as partial updates"
+        await step_and_check(app, pilot, ["n"] * 12 + ["p"] * 3 + ["tab", "right", "down"] + ["n"] * 4)
+        await step_and_check(app, pilot, ["question_mark", "escape", "n", "n"])
+        assert terminal.partial_frames >= 10, "the steps were drawn as partial updates"
     assert not mismatches, "\n".join(
         f"row {y}: seen {seen!r}\n        full {full!r}"
         for rows, expected in mismatches[:1] for y, (seen, full) in enumerate(zip(rows, expected)) if seen != full)
@@ -115,11 +106,10 @@ async def test_an_edit_and_a_resize_leave_nothing_stale(make_app):
     async with app.run_test(size=(120, 40)) as pilot:
         await goto_page(app, pilot, 3)
         terminal = watch_frames(app, mismatches)
-        terminal.install(app.screen)
         app.screen.refresh()
         await pilot.pause()
         await tab_to(app, pilot, "x-1")
-        await step_and_check(app, pilot, terminal, ["7", "enter", "n", "n", "right", "9", "9", "enter"])
+        await step_and_check(app, pilot, ["7", "enter", "n", "n", "right", "9", "9", "enter"])
         assert not mismatches
         await pilot.resize_terminal(90, 30)  # a new terminal size: its first frame is a full one
         await settle(app, pilot)
@@ -128,8 +118,8 @@ async def test_an_edit_and_a_resize_leave_nothing_stale(make_app):
         app.screen.refresh()
         await pilot.pause()
         mismatches.clear()
-        await step_and_check(app, pilot, terminal, ["n", "n", "p"])
-        assert terminal.seen["partial"] >= 3
+        await step_and_check(app, pilot, ["n", "n", "p"])
+        assert terminal.partial_frames >= 3
     assert not mismatches
 
 

@@ -179,7 +179,8 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
 
     @dataclass
     class CursorMoved(Message):
-        """The cell cursor moved; a newer move replaces one not yet handled (held arrows)."""
+        """The learner moved the cell cursor (not a lab pointing it at a cell); a newer move
+        replaces one not yet handled (held arrows)."""
 
         grid: TensorGrid
         row: int
@@ -233,6 +234,13 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
         cell drawn (a 64x64 grid would format its 4,096 numbers for every one of them)."""
         self._number_width, self._decimals = column_format(self.values) if self.values and not self.compact else (1, 0)
         self._scale = max((abs(v) for row in self.values for v in row), default=0.0)
+        self._forget_cells()
+
+    def _forget_cells(self) -> None:
+        """Drawn cells are kept (see render_line) until what they show changes: the values, their
+        width or decimals, the padding's text, the style."""
+        self._drawn: dict[tuple, Segment] = {}
+        self._drawn_width = 0
 
     def _natural_width(self) -> int:
         if self.compact:
@@ -280,8 +288,8 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
             return
         rows, cols = self.view_size
         top, left = self.view
-        low_r, high_r = min(r for r, _ in cells) + self.pad, max(r for r, _ in cells) + self.pad
-        low_c, high_c = min(c for _, c in cells) + self.pad, max(c for _, c in cells) + self.pad
+        pad, (in_rows, in_cols) = self.pad, zip(*cells)
+        low_r, high_r, low_c, high_c = min(in_rows) + pad, max(in_rows) + pad, min(in_cols) + pad, max(in_cols) + pad
         if low_r < top or high_r >= top + rows:
             top = high_r - rows + 1 if low_r < top else low_r
         if low_c < left or high_c >= left + cols:
@@ -356,7 +364,6 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
 
     def watch_cursor(self, old: tuple[int, int], cursor: tuple[int, int]) -> None:
         self.follow({cursor})
-        self.post_message(self.CursorMoved(self, *cursor))
         self._show_cursor_value()
         self._refresh_cells({old, cursor})
 
@@ -392,6 +399,7 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
         if self.editing is None:
             row, col = self.cursor
             self.cursor = self.validate_cursor((row + rows, col + cols))
+            self.post_message(self.CursorMoved(self, *self.cursor))
 
     def action_edit(self) -> None:
         if self.editable and self.editing is None:
@@ -472,7 +480,11 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
 
     def notify_style_update(self) -> None:
         self._highlights = None
+        self._forget_cells()
         super().notify_style_update()
+
+    def watch_pad_text(self) -> None:
+        self._forget_cells()
 
     def render_line(self, y: int) -> Strip:
         values, pad = self.values, self.pad
@@ -491,7 +503,23 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
             styles=self._highlight_styles(),
         )
         draw = line.shade if self.compact else line.cell
-        segments = [draw(col) for col in range(left - pad, left - pad + cols)]
+        if self._drawn_width != line.width:
+            self._forget_cells()
+            self._drawn_width = line.width
+        # A step changes a few cells of a row and the row is drawn again: each cell is drawn once
+        # for each way it can look (in the window, marked, ...), then looked up.
+        drawn, window, marked, dropped, cursor = self._drawn, line.window, line.marked, line.dropped, line.cursor
+        segments = []
+        for col in range(left - pad, left - pad + cols):
+            cell = (row, col)
+            if cell == cursor and line.editing is not None:  # the cell being edited changes with each key
+                segments.append(draw(col))
+                continue
+            key = (row, col, cell in window, cell in marked, cell in dropped, cell == cursor)
+            segment = drawn.get(key)
+            if segment is None:
+                segment = drawn[key] = draw(col)
+            segments.append(segment)
         return Strip(segments).extend_cell_length(self.size.width, style)
 
 
