@@ -3,6 +3,7 @@ independently; answers and the step-through come from the same session."""
 
 import itertools
 import re
+import textwrap
 from decimal import Decimal
 
 import numpy as np
@@ -223,3 +224,20 @@ def test_an_average_that_four_decimals_cannot_write_says_so():
     line = session.explain((0, 0, 0)).lines[-1]
     mean = float(nn.AvgPool2d(3)(torch.tensor(session.x))[0, 0, 0, 0])  # 28 / 9, computed here
     assert "/ 9 ≈ " in line and line.endswith(format_number(mean))
+
+
+@pytest.mark.parametrize("width", [20, 40, 75, 118])
+def test_arithmetic_is_broken_between_terms_and_never_wider_than_its_box(width):
+    from tutor.labs.explain import wrapped
+
+    line = "in 12:  " + " + ".join(f"{n}×(-0.{n:04d})" for n in range(1, 14)) + " ≈ -12.3456"
+    rows = wrapped(line, width)
+    assert all(len(row) <= width for row in rows)
+    assert " ".join(row.strip() for row in rows).split() == line.split()  # every term, in order
+    indents = {len(row) - len(row.lstrip()) for row in rows[1:]}
+    assert indents <= {2, len("in 12:  ")}  # aligned after the label, or by two where that costs a row
+    short = textwrap.wrap(line, width, subsequent_indent="  ", break_on_hyphens=False)
+    aligned = textwrap.wrap(line, width, subsequent_indent=" " * len("in 12:  "), break_on_hyphens=False)
+    assert len(rows) == len(short)  # the alignment never costs a row
+    assert indents == ({len("in 12:  ")} if len(aligned) == len(short) else {2})
+    assert wrapped("short", width) == ["short"]

@@ -119,11 +119,13 @@ def unroll(
     total = subtotals.sum()
     values, weights, sums = windows.tolist(), kernels.tolist(), subtotals.tolist()  # one conversion each
     height, width = x.shape[2:]
+    # Where each tap lands in the input (the same cells in every input channel), worked out once.
+    spots = [(r, c, i, j, not (0 <= r < height and 0 <= c < width))
+             for i in range(k) for j in range(k) for r, c in [(top + i * d - p, left + j * d - p)]]
     channels = tuple(
         ChannelTerms(first + slot, slot, tuple(
-            Tap(first + slot, r, c, values[slot][i][j], weights[slot][i][j], not (0 <= r < height and 0 <= c < width))
-            for i in range(k) for j in range(k)
-            for r, c in [(top + i * d - p, left + j * d - p)]), sums[slot])
+            Tap(first + slot, r, c, values[slot][i][j], weights[slot][i][j], outside) for r, c, i, j, outside in spots),
+            sums[slot])
         for slot in range(per_group_in)
     )
     bias_value = None

@@ -181,8 +181,9 @@ class ConvSession:
         k = self.layer.kernel_size
         whole = frozenset((i, j) for i in range(k) for j in range(k))
         windows: dict[Address, Cells] = {Address("y", (o,)): frozenset({(r, c)})}
-        for terms in unrolled.channels:
-            windows[Address("x", (terms.in_channel,))] = frozenset((t.row, t.col) for t in terms.taps)
+        window = frozenset((t.row, t.col) for t in unrolled.channels[0].taps) if unrolled.channels else frozenset()
+        for terms in unrolled.channels:  # the window covers the same cells in every input channel
+            windows[Address("x", (terms.in_channel,))] = window
             windows[Address("w", (o, terms.kernel_index))] = whole
         decimals = (lambda terms: (self.decimals(Address("x", (terms.in_channel,))),
                                    self.decimals(Address("w", (o, terms.kernel_index)))))

@@ -39,13 +39,18 @@ LABEL = re.compile(r"[^:]{1,12}:\s+")  # ``in 0:  `` or ``sum:   ``: the rest of
 
 def wrapped(line: str, width: int) -> list[str]:
     """A line of arithmetic broken between its terms to lines of at most ``width`` characters,
-    each one after the first indented to where the terms begin (after a label like ``in 0:``).
-    Broken here, not by the screen, it reads as one sum, and the box is as tall as its lines."""
+    each one after the first indented to where the terms begin (after a label like ``in 0:``),
+    or by two where that would take a row more (a row counts at 80x24). Broken here, not by the
+    screen, it reads as one sum, and the box is as tall as its lines."""
     if width <= 0 or len(line) <= width:
         return [line]
-    label = LABEL.match(line)
-    indent = len(label.group()) if label and len(label.group()) <= width // 3 else 2
-    return textwrap.wrap(line, width, subsequent_indent=" " * indent, break_on_hyphens=False) or [line]
+
+    def broken(indent: int) -> list[str]:
+        return textwrap.wrap(line, width, subsequent_indent=" " * indent, break_on_hyphens=False) or [line]
+
+    short, label = broken(2), LABEL.match(line)
+    aligned = broken(len(label.group())) if label and len(label.group()) <= width // 3 else short
+    return aligned if len(aligned) <= len(short) else short
 
 
 def printed(value: float) -> Decimal:

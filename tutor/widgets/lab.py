@@ -225,6 +225,9 @@ class LabView(Vertical):
             if passes > 1:  # the page is not laid out for these grids yet: measure it when it is
                 self.call_after_refresh(self.fit, passes - 1)
             return
+        if self.reserve_rows() and passes > 1:  # the arithmetic's box grew: measure it when laid out
+            self.call_after_refresh(self.fit, passes - 1)
+            return
         heading = self.query_one("#input-heading").display
         in_rows, out_rows = self._rows_that_fit(inputs, outputs, span)
         share = self._input_width(inputs, in_rows)
@@ -424,10 +427,30 @@ class LabView(Vertical):
             if address.tensor == self.stepped_tensor() and address in step.windows:
                 grid.cursor = step.cell[1:]
         self._lit = now
-        width = box.content_size.width
-        text = "\n".join(part for line in (self.step_header(step), *step.lines) for part in wrapped(line, width))
-        # The box never shrinks while stepping: a height that changes with every cell's numbers
-        # would lay out (and repaint) the whole page on each key.
+        text = self.step_text(step, box.content_size.width)
+        # The box never shrinks while stepping (and starts as tall as the longest sum of a
+        # sample, see reserve_rows): a height that changed with the numbers would lay out (and
+        # repaint, and scroll) the whole page on a key.
         rows = _footprint(box, text)[0]
         box._tutor_rows = max(getattr(box, "_tutor_rows", 0), rows)
         set_text(box, text + "\n" * (box._tutor_rows - rows))  # padded to the rows it has had
+
+    def step_text(self, step: Explained, width: int) -> str:
+        """The header and the arithmetic of a step, broken to lines of ``width``."""
+        return "\n".join(part for line in (self.step_header(step), *step.lines) for part in wrapped(line, width))
+
+    def reserve_rows(self, samples: int = 16) -> bool:
+        """Give the arithmetic's box the rows of the longest sum among a sample of cells (all of
+        them in a small lab), once for each width it has: a step then rarely makes it taller.
+        Whether its rows changed."""
+        box = getattr(self, "_steps", None)
+        width = box.content_size.width if box is not None and box.is_attached else 0
+        if not self.stepping or not width or getattr(box, "_tutor_width", None) == width:
+            return False
+        shape = self.step_shape()
+        total = shape[0] * shape[1] * shape[2]
+        picks = range(total) if total <= 2 * samples else {i * (total - 1) // (samples - 1) for i in range(samples)}
+        rows = max(_footprint(box, self.step_text(self.explain(unflat(i, shape)), width))[0] for i in picks)
+        changed, box._tutor_width, box._tutor_rows = rows != getattr(box, "_tutor_rows", 0), width, rows
+        self.show_step()
+        return changed

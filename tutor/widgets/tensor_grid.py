@@ -520,7 +520,11 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
             if segment is None:
                 segment = drawn[key] = draw(col)
             segments.append(segment)
-        return Strip(segments).extend_cell_length(self.size.width, style)
+        # Every character a grid writes is one cell wide: the strip's length is its characters.
+        used, width = sum(len(segment.text) for segment in segments), self.size.width
+        if used < width:
+            segments.append(Segment(" " * (width - used), style))
+        return Strip(segments, max(used, width))
 
 
 @dataclass(slots=True)
