@@ -82,6 +82,19 @@ class Terminal:
                 return (last or time.perf_counter()) - self.start
         raise TimeoutError(f"{text!r} never appeared")
 
+    def arrival_of(self, text: str, limit: float) -> float:
+        """When the output chunk that put ``text`` on screen arrived (perf_counter): the frame
+        that shows it, not the quiet after it."""
+        deadline = time.perf_counter() + limit
+        while time.perf_counter() < deadline:
+            ready, _, _ = select.select([self.fd], [], [], 0.05)
+            if ready:
+                self.screen += os.read(self.fd, 1 << 16)
+                arrived = time.perf_counter()
+                if text in ANSI.sub(b"", self.screen).decode("utf-8", "replace"):
+                    return arrived
+        raise TimeoutError(f"{text!r} never appeared")
+
     def press(self, key: str, settle: float = QUIET) -> tuple[float, int]:
         """Send a key; (seconds to the end of the frame it caused, bytes written)."""
         self.read(QUIET)  # let anything pending finish first
@@ -236,9 +249,9 @@ def training(presses: int, home: str) -> dict[str, list[float]]:
         code, image = (b"\x1b[C", number % 20 + 1) if number % 40 < 20 else (b"\x1b[D", 19 - number % 20)
         term.screen, sent = b"", time.perf_counter()
         os.write(term.fd, code)
-        term.wait_for(f"◀ {image}: a ", limit=5)
+        arrived = term.arrival_of(f"◀ {image}: a ", limit=5)
         seen += term.screen
-        return (time.perf_counter() - sent) * 1000
+        return (arrived - sent) * 1000
 
     began = time.perf_counter()
     os.write(term.fd, b" ")

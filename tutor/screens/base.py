@@ -15,6 +15,11 @@ widget) gets Textual's own partial update.
 Textual writes each dirty span from the start of the widget it lies in: a window moving along
 a wide grid rewrote the row up to it, twice (the cell it left and the cell it reached). The
 update here writes the spans, and nothing left of them.
+
+A frame comes on the tick of the screen's update timer (60 a second). After a pause the first
+frame is drawn at once, but Textual's timer then skips one tick too many: a key whose work
+takes two frames (a setting's new value, then the maps it changes) waited 17-33 ms for the
+second. The timer here keeps to the next tick.
 """
 
 from __future__ import annotations
@@ -23,10 +28,12 @@ from collections.abc import Iterable
 
 from rich.console import Console
 from rich.control import Control
+from textual import _time
 from textual._compositor import ChopsUpdate, Compositor
 from textual.geometry import Region
-from textual.screen import Screen
+from textual.screen import UPDATE_PERIOD, Screen
 from textual.strip import Strip
+from textual.timer import EventTargetGone, Timer
 from textual.widget import Widget
 
 
@@ -109,9 +116,46 @@ def needed(widgets: dict, asked: set[Widget], dirty: set[Region]) -> dict | None
     return kept
 
 
+class FrameTimer(Timer):
+    """Textual's repeating timer, except that after missed ticks (a pause) it waits for the next
+    tick, not the one after it."""
+
+    async def _run(self) -> None:
+        count, interval = 0, self._interval
+        await self._active.wait()
+        start = _time.get_time()
+        while self._repeat is None or count <= self._repeat:
+            next_tick = start + (count + 1) * interval
+            now = _time.get_time()
+            if self._skip and next_tick < now:
+                count = int((now - start) / interval)  # Textual's adds 1 here: a tick too far
+                continue
+            await _time.sleep(max(0.0, next_tick - now))
+            count += 1
+            await self._active.wait()
+            if self._reset:
+                start, count, self._reset = _time.get_time(), 0, False
+                continue
+            try:
+                await self._tick(next_timer=next_tick, count=count)
+            except EventTargetGone:
+                break
+
+
 class TutorScreen(Screen):
     """A full screen of the tutor (the lesson list, a lesson, the review)."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._compositor = DirtyOnlyCompositor()
+        self._frame_timer: FrameTimer | None = None
+
+    @property
+    def _update_timer(self) -> Timer:
+        """The timer the screen draws its frames on (see FrameTimer)."""
+        if self._frame_timer is None:
+            self._frame_timer = FrameTimer(self, UPDATE_PERIOD, name="screen_update", callback=self._on_timer_update,
+                                           pause=True)
+            self._frame_timer._start()
+            self._timers.add(self._frame_timer)
+        return self._frame_timer
