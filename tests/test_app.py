@@ -29,6 +29,27 @@ async def test_lesson_list_opens_the_convolution_lesson(make_app):
         assert type(app.screen).__name__ == "HomeScreen"
 
 
+async def test_a_lesson_reopened_from_the_list_resumes_where_it_was_left(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")  # Convolution, from its start
+        await goto_page(app, pilot, 3)
+        await pilot.press("escape", "down", "enter")  # the next lesson, from its start
+        await settle(app, pilot)
+        other = app.screen.lesson.id
+        assert other != "convolution" and app.screen.page_index == 0
+        await pilot.press("pagedown")
+        await settle(app, pilot)
+        await pilot.press("escape", "up", "enter")  # Convolution again: page 4 of 6, as it was left
+        await settle(app, pilot)
+        assert (app.screen.lesson.id, app.screen.page_index) == ("convolution", 3)
+        assert app.screen.sub_title.startswith("4/")
+        await pilot.press("escape", "down", "enter")
+        await settle(app, pilot)
+        assert (app.screen.lesson.id, app.screen.page_index) == (other, 1)
+
+
 async def test_pages_turn_with_pagedown_pageup_and_brackets(make_app):
     app = make_app("convolution")
     async with app.run_test(size=(120, 40)) as pilot:

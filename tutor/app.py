@@ -60,6 +60,7 @@ class TutorApp(App[None]):
         if seed_history(self.progress, self.lessons, self.today()):
             self.store.save(self.progress)  # the exercises of a version 1 file, as answers
         self.lab_sessions: dict[str, dict] = {}  # by lesson: a network lab trained stays trained all the run
+        self.pages_left: dict[str, int] = {}  # by lesson: the page it was on, where reopening it resumes
         self.collector = IdleCollector()
 
     def on_mount(self) -> None:
@@ -131,11 +132,16 @@ class TutorApp(App[None]):
     def lesson(self, lesson_id: str) -> Lesson | None:
         return next((lesson for lesson in self.lessons if lesson.id == lesson_id), None)
 
-    def open_lesson(self, lesson_id: str, page: int = 0) -> None:
+    def open_lesson(self, lesson_id: str, page: int | None = 0) -> None:
+        """Open a lesson at ``page``; None: where the learner left it (in this run, or the page
+        the progress file remembers for the last lesson), else at its start."""
         lesson = self.lesson(lesson_id)
         if lesson is None:
             self.notify(f"There is no lesson {lesson_id!r}.", severity="error")
             return
+        if page is None:
+            remembered = self.progress.last_page if lesson_id == self.progress.last_lesson else 0
+            page = self.pages_left.get(lesson_id, remembered)
         self._show(LessonScreen(lesson, page, sessions=self.lab_sessions.setdefault(lesson_id, {})))
 
     def show_lessons(self, highlight: str | None = None) -> None:
@@ -155,6 +161,7 @@ class TutorApp(App[None]):
         if not summary:
             self.progress.lesson(lesson_id).pages_seen.add(page)
         self.progress.last_lesson, self.progress.last_page = lesson_id, page
+        self.pages_left[lesson_id] = page
         self._save()
 
     def exercise_changed(self, lesson_id: str, exercise_id: str, *, attempted: bool, solved: bool, hints: int,

@@ -18,7 +18,7 @@ class LessonPages(Provider):
     def _entries(self):
         app = self.app
         for lesson in app.lessons:
-            yield f"{lesson.title}", partial(app.open_lesson, lesson.id), lesson.summary
+            yield f"{lesson.title}", partial(app.open_lesson, lesson.id, None), lesson.summary
             for number, page in enumerate(lesson.pages, start=1):
                 yield f"{lesson.title} › {number}. {page.title}", partial(app.open_lesson, lesson.id, number - 1), \
                     f"Open page {number} of the {lesson.title} lesson"

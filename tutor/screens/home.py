@@ -71,4 +71,4 @@ class HomeScreen(TutorScreen):
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
-            self.app.open_lesson(event.option.id)
+            self.app.open_lesson(event.option.id, None)  # where the learner left it
