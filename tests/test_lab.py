@@ -298,3 +298,31 @@ async def test_a_new_theme_repaints_every_cell(make_app):
         assert after != before
         shown_grid._forget_cells()  # what the grid draws with nothing kept
         assert list(shown_grid.render_line(1)) == after
+
+
+async def test_a_full_round_of_steps_comes_back_to_the_same_screen(make_app):
+    """At 80x24 one output channel is shown at a time: its kernels and map are the next
+    channel's when the step moves on, written as wide as their own numbers need, so that a step
+    looks the same whatever channels came before it."""
+    app = make_app("convolution")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_lab(app, pilot)
+        await pilot.press("n", "p")
+        await settle(app, pilot)
+        first = [line for line in screen_text(app) if "│" in line]
+        for _ in range(27):
+            await pilot.press("n")
+        await settle(app, pilot)
+        assert [line for line in screen_text(app) if "│" in line] == first
+
+
+async def test_a_new_layout_after_a_resize_keeps_the_learners_grid_and_cell(make_app):
+    app = make_app("convolution")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_lab(app, pilot)
+        await tab_to(app, pilot, "x-1")
+        await pilot.press("right", "down")
+        await pilot.resize_terminal(120, 40)  # another layout: every output channel's kernels
+        await pilot.pause(0.5)
+        await settle(app, pilot)
+        assert app.focused is grid(app, "x-1") and grid(app, "x-1").cursor == (1, 1)

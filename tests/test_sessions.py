@@ -239,5 +239,19 @@ def test_arithmetic_is_broken_between_terms_and_never_wider_than_its_box(width):
     short = textwrap.wrap(line, width, subsequent_indent="  ", break_on_hyphens=False)
     aligned = textwrap.wrap(line, width, subsequent_indent=" " * len("in 12:  "), break_on_hyphens=False)
     assert len(rows) == len(short)  # the alignment never costs a row
-    assert indents == ({len("in 12:  ")} if len(aligned) == len(short) else {2})
+    assert len(aligned) > len(short) or indents == {len("in 12:  ")} or all(
+        row.lstrip()[:2] in ("+ ", "≈ ") for row in rows[1:])  # aligned where free, unless whole terms came first
     assert wrapped("short", width) == ["short"]
+
+
+def test_arithmetic_keeps_its_terms_whole_where_that_costs_no_row():
+    from tutor.labs.explain import wrapped
+
+    line = "in 0:  0×0.1663 + 1×(-0.1247) + 5×(-0.1345) + 6×(-0.1802) + 0 (5 padding cells) ≈ -1.8785"
+    assert wrapped(line, 75) == ["in 0:  0×0.1663 + 1×(-0.1247) + 5×(-0.1345) + 6×(-0.1802)",
+                                 "       + 0 (5 padding cells) ≈ -1.8785"]
+    rows = wrapped(line, 40)
+    assert all(row.lstrip()[:2] in ("+ ", "≈ ") for row in rows[1:]) and all(len(row) <= 40 for row in rows)
+    # a sum in brackets is one term: it is not broken at its +
+    assert wrapped("in 1:  3×(-0.5) + (2 + 3)×(-0.25 + 1) ≈ -0.375", 24) == [
+        "in 1:  3×(-0.5)", "  + (2 + 3)×(-0.25 + 1)", "  ≈ -0.375"]

@@ -38,19 +38,44 @@ LABEL = re.compile(r"[^:]{1,12}:\s+")  # ``in 0:  `` or ``sum:   ``: the rest of
 
 
 def wrapped(line: str, width: int) -> list[str]:
-    """A line of arithmetic broken between its terms to lines of at most ``width`` characters,
-    each one after the first indented to where the terms begin (after a label like ``in 0:``),
-    or by two where that would take a row more (a row counts at 80x24). Broken here, not by the
-    screen, it reads as one sum, and the box is as tall as its lines."""
+    """A line of arithmetic broken to lines of at most ``width`` characters: between its terms
+    (each continuation starts with its ``+``, ``=`` or ``≈``), indented to where the terms begin
+    (after a label like ``in 0:``). Where whole terms, or that indent, would take a row more
+    than breaking at any space and indenting by two, the fewest rows win (a row counts at
+    80x24); whole terms come before the alignment. Broken here, not by the screen, it reads as
+    one sum, and the box is as tall as its lines."""
     if width <= 0 or len(line) <= width:
         return [line]
+    label = LABEL.match(line)
+    indents = [len(label.group()), 2] if label and len(label.group()) <= width // 3 else [2]
+    ways = [way(line, width, indent) for way in (_by_terms, _by_words) for indent in indents]
+    return min(ways, key=len)  # the first of the shortest: whole terms, then aligned, where they cost nothing
 
-    def broken(indent: int) -> list[str]:
-        return textwrap.wrap(line, width, subsequent_indent=" " * indent, break_on_hyphens=False) or [line]
 
-    short, label = broken(2), LABEL.match(line)
-    aligned = broken(len(label.group())) if label and len(label.group()) <= width // 3 else short
-    return aligned if len(aligned) <= len(short) else short
+def _by_words(line: str, width: int, indent: int) -> list[str]:
+    return textwrap.wrap(line, width, subsequent_indent=" " * indent, break_on_hyphens=False) or [line]
+
+
+def _by_terms(line: str, width: int, indent: int) -> list[str]:
+    """Whole terms a line; a term longer than a line is broken at its spaces."""
+    rows = [""]
+    for term in _terms(line):
+        if not rows[-1] or len(rows[-1]) + 1 + len(term) <= width:
+            rows[-1] = f"{rows[-1]} {term}" if rows[-1] else term
+        else:
+            rows.append(" " * indent + term)
+    return [part for row in rows for part in (_by_words(row, width, indent) if len(row) > width else [row])]
+
+
+def _terms(line: str) -> list[str]:
+    """``line`` cut before each `` + ``, `` = `` and `` ≈ `` outside brackets: its terms."""
+    terms, depth, start = [], 0, 0
+    for i, char in enumerate(line):
+        depth += (char in "([") - (char in ")]" and depth > 0)
+        if char == " " and not depth and line[i + 1:i + 3] in ("+ ", "= ", "≈ "):
+            terms.append(line[start:i])
+            start = i + 1
+    return [*terms, line[start:]]
 
 
 def printed(value: float) -> Decimal:

@@ -224,9 +224,14 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
         they now are."""
         self.set_reactive(LabView.step, self.step if keep_step else (0, 0, 0))
         body = self.query_one("#lab-body", Vertical)
+        focused = self.screen.focused
+        held = (focused.address, focused.cursor) if isinstance(focused, TensorGrid) and focused in body.query("*") else None
         await body.remove_children()
         await body.mount_all(list(self._body()))
         self.find_grids()
+        if held and (grid := self.grids.get(held[0])) is not None:  # the learner's grid and cell, in the new layout
+            grid.cursor = grid.validate_cursor(held[1])
+            grid.focus(scroll_visible=False)
         for name, value in self.session.settings().items():
             for stepper in self.query(f"#set-{name}").results(Stepper):
                 stepper.value = value
@@ -286,6 +291,7 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
             grid = self.query_one(selector, TensorGrid)
             self.grids.pop(grid.address, None)
             self._lit.discard(grid.address)
+            grid.release_width()  # another channel's numbers: as wide as they are, not as the last ones were
             grid.address, grid.values = address, s.slice(address)
             grid.border_title = plain(label)
             self.grids[address] = grid

@@ -154,6 +154,7 @@ lesson's values.
                 continue
             self.grids.pop(grid.address, None)
             self._lit.discard(grid.address)
+            grid.release_width()  # another slice's numbers: as wide as they are, not as the last ones were
             grid.address, grid.editable, grid.values = shown.address, shown.editable, self.session.slice(shown.address)
             grid.border_title = plain(shown.label, multiline=False)
             self.grids[shown.address] = grid
