@@ -144,11 +144,14 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
 
     def _relayout(self) -> None:
         if self.screen.is_current and self._layout() != self.layout_choice:  # else: fitted when it resumes
-            self.run_worker(self._rebuild_now, group="relayout", exclusive=True)
+            # Not exclusive: a worker cancelled in the middle of a rebuild left a dead widget on
+            # the page. The lock takes them one at a time; each looks again whether it is needed.
+            self.run_worker(self._rebuild_now, group="relayout")
 
     async def _rebuild_now(self) -> None:
         async with self._rebuilding:
-            await self._rebuild(keep_step=True)
+            if self.screen.is_current and self._layout() != self.layout_choice:
+                await self._rebuild(keep_step=True)
 
     def _fits(self, groups: list[list[TensorGrid]]) -> bool:
         """Whether the groups of grids fit one line of the lab, with at most ALL_KERNELS_UP_TO grids."""
