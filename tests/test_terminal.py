@@ -32,33 +32,6 @@ def read_until(fd: int, seen: bytearray, text: str, limit: float = 60.0) -> None
     raise AssertionError(f"{text!r} never appeared on the terminal; its last output:\n{shown}")
 
 
-def test_start_open_a_lesson_and_quit_in_a_real_terminal(tmp_path):
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: size its terminal before the app starts, then become the app
-        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-        os.environ.update(TERM="xterm-256color", CNN_TUTOR_HOME=str(tmp_path), COLUMNS="120", LINES="40")
-        os.execv(sys.executable, [sys.executable, "-m", "tutor"])
-    seen = bytearray()
-    try:
-        read_until(fd, seen, "Breaking the symmetry")  # the lesson list
-        assert b"\x1b[?1049h" in seen  # the alternate screen was entered
-        os.write(fd, b"\r")  # open the first lesson
-        read_until(fd, seen, "A tensor has four axes")
-        read_until(fd, seen, "channel 0")  # its lab was computed by torch
-        os.write(fd, b"q")
-        _, status = os.waitpid(pid, 0)
-        read_until(fd, seen, "", limit=1)
-    finally:
-        try:
-            os.kill(pid, 9)
-        except ProcessLookupError:
-            pass
-        os.close(fd)
-    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
-    tail = bytes(seen)[-2000:]
-    assert b"\x1b[?1049l" in tail  # and left again: the learner's terminal is back
-
-
 def spawn(tmp_path, code: str = "from tutor.cli import main; sys.exit(main())", **env) -> tuple[int, int]:
     """``code`` run by Python in a new 120x40 pseudo-terminal; (pid, the terminal's fd)."""
     pid, fd = pty.fork()
@@ -99,6 +72,19 @@ def assert_terminal_restored(seen: bytearray) -> None:
     tail = bytes(seen)[-3000:]
     assert b"\x1b[?1049l" in tail  # the alternate screen left
     assert b"\x1b[?1000l" in tail  # mouse reporting off
+
+
+def test_start_open_a_lesson_and_quit_in_a_real_terminal(tmp_path):
+    pid, fd = spawn(tmp_path, "import runpy; runpy.run_module('tutor', run_name='__main__')")
+    seen = bytearray()
+    read_until(fd, seen, "Breaking the symmetry")  # the lesson list
+    assert b"\x1b[?1049h" in seen  # the alternate screen was entered
+    os.write(fd, b"\r")  # open the first lesson
+    read_until(fd, seen, "A tensor has four axes")
+    read_until(fd, seen, "channel 0")  # its lab was computed by torch
+    os.write(fd, b"q")
+    assert finish(pid, fd, seen) == 0
+    assert_terminal_restored(seen)  # the learner's terminal is back
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
