@@ -10,11 +10,12 @@ from conftest import goto_page, settle, tab_to
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
-from textual._compositor import ChopsUpdate, Compositor
+from textual._compositor import ChopsUpdate, Compositor, LayoutUpdate
 from textual.geometry import Region
 from textual.strip import Strip
 
-from tutor.screens.base import DirtyOnlyCompositor, SpansUpdate, needed
+from tutor.screens.base import DirtyOnlyCompositor, needed
+from tutor.screens.writes import FullUpdate, SpansUpdate
 
 ESCAPE = re.compile(r"\x1b\[([0-9;]*)([A-Za-z])")
 
@@ -44,8 +45,9 @@ class VirtualTerminal:
             if command == "H":
                 row, col = (codes or "1;1").split(";")
                 y, x = int(row) - 1, int(col) - 1
-            elif command == "m":
-                style = "" if codes in ("", "0") else codes
+            elif command == "m":  # codes after a reset (0) replace the style; others add to it
+                first, _, rest = codes.partition(";")
+                style = rest if first in ("", "0") else ";".join(filter(None, (style, codes)))
             position = match.end()
 
     def rows(self) -> list[str]:
@@ -174,6 +176,24 @@ def test_spans_are_written_from_where_they_start():
     written = {x for _, x1, x2 in spans for x in range(x1, x2)}
     assert [after_ours.cells[0][x] for x in sorted(written)] == [after_theirs.cells[0][x] for x in sorted(written)]
     assert all(after_ours.cells[0][x] == (" ", "") for x in range(50) if x not in written)
+
+
+def test_the_pen_sets_a_style_once_for_a_run_and_leaves_the_terminal_reset():
+    """Textual wraps every segment in its style and a reset; the pen writes a style where it
+    changes. The terminal shows the same cells."""
+    bold, dim = Style(bold=True), Style(dim=True, color="red")
+    strip = Strip([Segment("ab", bold), Segment("cd", bold), Segment("ef", None), Segment("gh", dim),
+                   Segment("ij", dim), Segment("kl", bold)])
+    ours = FullUpdate([[strip]], Region(0, 0, 12, 1)).render_segments(Console())
+    theirs = LayoutUpdate([[strip]], Region(0, 0, 12, 1)).render_segments(Console())
+    assert ours.count("\x1b[0;") == 3 and ours.endswith("\x1b[0m")  # bold, dim, bold again
+    assert len(ours) < len(theirs)
+    shown = []
+    for written in (ours, theirs):
+        terminal = VirtualTerminal(12, 1)
+        terminal.write(written)
+        shown.append(terminal.cells)
+    assert shown[0] == shown[1]
 
 
 def test_only_widgets_under_a_dirty_region_are_rendered():

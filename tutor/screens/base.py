@@ -12,9 +12,7 @@ renders the others, on the rows of the regions they overlap (cuts run across who
 widget keeps its full width). Any dirty region it cannot trace to a widget (a scroll, a removed
 widget) gets Textual's own partial update.
 
-Textual writes each dirty span from the start of the widget it lies in: a window moving along
-a wide grid rewrote the row up to it, twice (the cell it left and the cell it reached). The
-update here writes the spans, and nothing left of them.
+What a frame writes (only the dirty spans, each style once) is in ``writes.py``.
 
 A frame comes on the tick of the screen's update timer (60 a second). After a pause the first
 frame is drawn at once, but Textual's timer then skips one tick too many: a key whose work
@@ -26,15 +24,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rich.console import Console
-from rich.control import Control
 from textual import _time
-from textual._compositor import ChopsUpdate, Compositor
+from textual._compositor import Compositor
 from textual.geometry import Region
 from textual.screen import UPDATE_PERIOD, Screen
 from textual.strip import Strip
 from textual.timer import EventTargetGone, Timer
 from textual.widget import Widget
+
+from tutor.screens.writes import FullUpdate, SpansUpdate
 
 
 class DirtyOnlyCompositor(Compositor):
@@ -52,7 +50,8 @@ class DirtyOnlyCompositor(Compositor):
 
     def render_full_update(self, simplify: bool = False):
         self._asked.clear()
-        return super().render_full_update(simplify)
+        update = super().render_full_update(simplify)
+        return FullUpdate(update.strips, update.region)
 
     def render_partial_update(self):
         every, asked = self.visible_widgets, self._asked
@@ -73,25 +72,6 @@ class DirtyOnlyCompositor(Compositor):
             yield from super()._get_renders(crop)
         finally:
             self._visible_widgets = every
-
-
-class SpansUpdate(ChopsUpdate):
-    """A partial update that writes each dirty span and no more (Textual's starts a span at the
-    start of the chop it lies in)."""
-
-    def render_segments(self, console: Console) -> str:
-        out, move_to = [], Control.move_to
-        last_y = self.spans[-1][0]
-        for y, x1, x2 in self.spans:
-            for end, (x, strip) in zip(self.chop_ends[y], self.chops[y].items()):
-                if strip is None or x >= x2 or end <= x1:
-                    continue
-                start = max(x, x1)
-                out.append(move_to(start, y).segment.text)
-                out.append(strip.crop(start - x, min(end, x2) - x).render(console))
-            if y != last_y:
-                out.append("\n")
-        return "".join(out)
 
 
 def needed(widgets: dict, asked: set[Widget], dirty: set[Region]) -> dict | None:
