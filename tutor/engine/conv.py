@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -13,9 +14,10 @@ from tutor.engine.layers import build, run, seeded
 from tutor.engine.spec import ConvSpec
 
 
-@dataclass(frozen=True)
-class Tap:
-    """One term of the unrolled sum: input value times kernel value."""
+class Tap(NamedTuple):
+    """One term of the unrolled sum: input value times kernel value. A named tuple, not a frozen
+    dataclass: a 16-channel 9x9 sum has 1,296 of them a step, and a frozen dataclass takes
+    4 µs to make (5 ms a step), a tuple 0.3."""
 
     in_channel: int
     row: int  # input coordinates; outside the input means a padding cell

@@ -46,7 +46,13 @@ class DirtyOnlyCompositor(Compositor):
 
     def update_widgets(self, widgets: set[Widget]) -> None:
         self._asked.update(widgets)
+        mapped = not self._full_map_invalidated and all(widget in self._full_map for widget in widgets)
         super().update_widgets(widgets)
+        # Textual drops its map of every widget when one that repaints is off screen, in case
+        # it is new; a step repaints grids off screen, and the map (1-2 ms) was made again on
+        # every frame. A widget already in the map has not moved: a repaint is no layout.
+        if mapped:
+            self._full_map_invalidated = False
 
     def render_full_update(self, simplify: bool = False):
         self._asked.clear()
