@@ -90,7 +90,8 @@ async def compare_when_drawn(app, pilot, terminal, mismatches: list, key: str) -
     if not isinstance(compositor, DirtyOnlyCompositor):
         return False
     expected = VirtualTerminal(*app.size)
-    expected.write(compositor.render_full_update().render_segments(app.console))
+    full = compositor.render_full_update()  # written by Textual's own writer, not the tutor's pen
+    expected.write(LayoutUpdate(full.strips, full.region).render_segments(app.console))
     if expected.cells != terminal.cells:
         mismatches.append((key, terminal.rows(), expected.rows(), [
             y for y, (seen, full) in enumerate(zip(terminal.cells, expected.cells)) if seen != full]))

@@ -213,3 +213,25 @@ async def test_code_saved_to_a_folder_whose_path_holds_markup_is_named_as_it_is(
         status = str(app.screen.query_one("#code-status").render())
         assert "Saved to" in status and "w[/x]\\x1b[2J/cnn_tutor_notebook.py" in status, status
     assert (work / "cnn_tutor_notebook.py").exists()
+
+
+async def test_the_arithmetic_lines_show_markup_and_escapes_as_text():
+    """The lab's arithmetic box draws its lines itself (``Lines``): cleaned like every other text,
+    never parsed, and never wrapped by the screen."""
+    from textual.app import App
+
+    from tutor.widgets.text import Lines
+
+    class Box(App):
+        def compose(self):
+            yield Lines("[b]bold?[/b] [@click=app.quit]x[/]\nesc \x1b[31mred\x07 " + "9" * 60)
+
+    app = Box()
+    async with app.run_test(size=(40, 6)) as pilot:
+        await pilot.pause()
+        box = app.query_one(Lines)
+        rows = [line.text for line in (box.render_line(y) for y in range(3))]
+        assert rows[0] == "[b]bold?[/b] [@click=app.quit]x[/]"
+        assert rows[1].startswith("esc \\x1b[31mred\\x07 ") and "\x1b" not in rows[1]
+        assert box.size.height == 2  # a line a row: too long is cut at the edge, not wrapped
+        assert app.is_running  # the click markup did nothing

@@ -17,7 +17,7 @@ from tutor.widgets.flow import Flow
 from tutor.widgets.lab import LabView
 from tutor.widgets.stepper import Stepper
 from tutor.widgets.tensor_grid import TensorGrid
-from tutor.widgets.text import Plain, plain
+from tutor.widgets.text import Lines, Plain, plain
 
 # The settings a learner can switch on a playground page: (name, label, choices).
 SETTINGS = (
@@ -88,7 +88,7 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
         else:
             yield from self._one_channel_rows()
         if self.stepping:
-            yield Plain(id="steps")
+            yield Lines(id="steps")
 
     def _layout(self) -> str:
         """``all``: every channel's kernels in a row, every map in the next. While stepping, when

@@ -20,7 +20,7 @@ from tutor.labs.explain import wrapped
 from tutor.labs.session import Address, Cell, Explained, clamp, flat, unflat
 from tutor.widgets.flow import Flow, columns_that_fit
 from tutor.widgets.tensor_grid import TensorGrid
-from tutor.widgets.text import Plain, plain
+from tutor.widgets.text import Lines, Plain, plain
 
 NOTHING: frozenset = frozenset()
 
@@ -50,20 +50,20 @@ def _line_of(grid: TensorGrid) -> list[TensorGrid]:
     return [child for child in children[start:start + columns] if isinstance(child, TensorGrid)]
 
 
-def _footprint(static: Plain, text: str) -> tuple[int, ...]:
+def _footprint(static: Plain | Lines, text: str) -> tuple[int, ...]:
     """The rows ``text`` takes in ``static``, wrapped at its width as Textual wraps it (at word
     boundaries: more rows than characters / width); and its widest row, which matters only to a
-    widget as wide as its text (``width: auto``)."""
+    widget as wide as its text (``width: auto``). ``Lines`` never wraps."""
     width = static.content_size.width
     rows = [len(line) for line in text.splitlines() or [""]]
-    if not width or max(rows) <= width:  # not laid out, or no line to wrap: a line a row
+    if isinstance(static, Lines) or not width or max(rows) <= width:  # a line a row
         height = len(rows)
     else:
         height = plain(text).get_height(static.styles, width)
     return (height, max(rows)) if static.styles.width is not None and static.styles.width.is_auto else (height,)
 
 
-def set_text(static: Plain, text: str) -> None:
+def set_text(static: Plain | Lines, text: str) -> None:
     """Update a text, asking for a layout pass only when the text's footprint changes: a
     layout of the whole page costs more than the repaint, and a key press must fit a frame.
     The last footprint is kept with the width it was measured at: one wrap a change."""
@@ -317,7 +317,7 @@ class LabView(Vertical):
         parts change): a step looks nothing up in the page."""
         self.grids = {grid.address: grid for grid in self.query(TensorGrid) if grid.address is not None}
         self._lit &= set(self.grids)
-        self._steps = next(iter(self.query("#steps").results(Plain)), None)
+        self._steps = next(iter(self.query("#steps").results(Lines)), None)
         # The stage's parts and the page that scrolls it, looked up once: a step scrolls to them.
         self._stage_parts = tuple(next(iter(self.query(part)), None) for part in ("#input-heading", "#inputs", "#steps"))
         self._page = next(iter(self.screen.query("#page")), None)

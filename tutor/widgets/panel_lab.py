@@ -15,7 +15,7 @@ from tutor.widgets.flow import Flow
 from tutor.widgets.lab import LabView, set_text
 from tutor.widgets.stepper import Stepper
 from tutor.widgets.tensor_grid import TensorGrid
-from tutor.widgets.text import Plain, plain
+from tutor.widgets.text import Lines, Plain, plain
 
 # Which session each lab kind runs: imported in the worker that builds it (the sessions import torch).
 SESSIONS = {UnfoldLabSpec: ("tutor.labs.matrix", "UnfoldSession"),
@@ -81,7 +81,7 @@ lesson's values.
                          else self._grid(item) for item in panel.grids),
                        classes="lab-row", id="inputs" if panel.stage else None)
         if self.stepping:
-            yield Plain(id="steps")
+            yield Lines(id="steps")
 
     def _grid(self, shown: Shown) -> TensorGrid:
         return TensorGrid(self.session.slice(shown.address), editable=shown.editable, label=shown.label,

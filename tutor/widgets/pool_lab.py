@@ -13,7 +13,7 @@ from tutor.widgets.flow import Flow
 from tutor.widgets.lab import LabView, set_text
 from tutor.widgets.stepper import Stepper
 from tutor.widgets.tensor_grid import TensorGrid
-from tutor.widgets.text import Plain
+from tutor.widgets.text import Lines, Plain
 
 # The settings a learner can switch: (field, label, choices, names shown).
 SETTINGS = (
@@ -56,7 +56,7 @@ step the window, **Space** plays, **r** restores the lesson's values.
             yield Plain(id="output-heading", classes="lab-heading")
             yield self._row("y", "channel")
         if self.stepping:
-            yield Plain(id="steps")
+            yield Lines(id="steps")
         if "gradient" in self.show:
             yield Plain("Where the gradient flows: x.grad after pool(x).sum().backward()", classes="lab-heading")
             yield self._row("g", "grad")

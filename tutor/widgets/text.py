@@ -9,7 +9,13 @@ as it is.
 
 from __future__ import annotations
 
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
 from textual.content import Content
+from textual.geometry import Size
+from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import Static
 
 from tutor.text import clean
@@ -29,3 +35,51 @@ class Plain(Static):
 
     def update(self, text: object = "", *, layout: bool = True) -> None:
         super().update(text if isinstance(text, Content) else plain(text), layout=layout)
+
+
+class Lines(Widget):
+    """Plain text already broken into lines that fit (the lab's arithmetic, which the lab breaks
+    between terms): each line drawn as it is. A ``Static`` parses, lays out and wraps its text
+    on every update, a millisecond and a half of a 10 ms step. Cleaned like ``plain``."""
+
+    DEFAULT_CSS = "Lines { height: auto; }"
+
+    def __init__(self, text: object = "", *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._lines = self._split(text)
+        self._style: Style | None = None  # the text's style, until the CSS or the theme changes
+
+    @staticmethod
+    def _split(text: object) -> list[str]:
+        return [line.expandtabs() for line in clean(text, multiline=True).split("\n")]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self._lines)
+
+    def update(self, text: object = "", *, layout: bool = True) -> None:
+        lines = self._split(text)
+        if lines != self._lines:
+            layout = layout or len(lines) != len(self._lines)
+            self._lines = lines
+            self.refresh(layout=layout)
+
+    def render(self) -> Content:
+        """The text, for a reader of the widget (its lines are drawn by ``render_line``)."""
+        return Content(self.text)
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return max(map(cell_len, self._lines))
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._lines)
+
+    def notify_style_update(self) -> None:
+        self._style = None
+        super().notify_style_update()
+
+    def render_line(self, y: int) -> Strip:
+        if self._style is None:
+            self._style = self.rich_style
+        text = self._lines[y] if y < len(self._lines) else ""
+        return Strip([Segment(text, self._style)], cell_len(text))
