@@ -294,7 +294,8 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
             top = high_r - rows + 1 if low_r < top else low_r
         if low_c < left or high_c >= left + cols:
             left = high_c - cols + 1 if low_c < left else low_c
-        self.view = (top, left)
+        if (top, left) != self.view:  # most steps stay in view: no reactive set, no validation
+            self.view = (top, left)
 
     def watch_view(self) -> None:
         rows, cols = self.view_size
