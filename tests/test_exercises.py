@@ -94,6 +94,20 @@ async def test_output_shape_answered_by_keys(make_app):
         assert "so the output has shape [1, 3, 3, 3]" in card_text(app, "solution")
 
 
+async def test_after_a_wrong_answer_typing_replaces_it_and_an_arrow_edits_it(make_app):
+    app = make_app("convolution")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, 2)
+        await answer(app, pilot, "-3.9")
+        box = app.screen.query_one("ExerciseCard #answer")
+        await pilot.press("1")
+        assert box.value == "1"  # not "-3.91"
+        await pilot.press("enter")
+        await settle(app, pilot)
+        await pilot.press("end", "0")
+        assert box.value == "10"  # after an arrow key the answer is edited, not replaced
+
+
 async def test_first_value_answered_by_keys(make_app):
     app = make_app("convolution")
     async with app.run_test(size=(120, 40)) as pilot:

@@ -72,7 +72,10 @@ def watch_frames(app) -> VirtualTerminal:
 
 def pending(screen) -> bool:
     """Whether the screen has a repaint or a layout still to draw."""
+    # A repaint a widget asked for reaches the screen as an Update message: while it is in
+    # flight, neither the widget nor the screen says so, and comparing then raced the frame.
     return bool(screen._dirty_widgets or screen._layout_required or screen._compositor._dirty_regions
+                or not screen._message_queue.empty()
                 or any(widget._repaint_required for widget in screen.walk_children()))
 
 

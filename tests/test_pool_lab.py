@@ -33,6 +33,10 @@ async def test_settings_switch_by_keys_and_recompute(make_app):
         await pilot.press("right")  # AvgPool2d
         assert shown(app, "y-0").tolist() == nn.AvgPool2d(2)(X)[0, 0].tolist()
         assert "(1 + 1 + 5 + 6) / 4 = 13 / 4 = 3.25" in text(app, "#steps")
+        await pilot.press("n", "n")  # (3 + 2 + 1 + 2) / 4 = 2, which the map writes 2.00
+        assert text(app, "#steps").startswith("output[0, 0, 1, 0] = 2.00")  # as the map writes it
+        assert shown(app, "y-0")[1, 0] == 2.0
+        await pilot.press("p", "p")
         await tab_to(app, pilot, "set-stride")
         await pilot.press("right")  # stride 1: overlapping windows
         expected = nn.AvgPool2d(2, stride=1)(X)

@@ -5,8 +5,6 @@ cursor moves as messages."""
 
 from __future__ import annotations
 
-import asyncio
-
 from textual import on
 from textual.containers import Horizontal, Vertical
 
@@ -56,10 +54,6 @@ or a kernel and the outputs are recomputed. On a setting, **← / →** change i
 them all). **n** / **p** step through the output cells, **Space** plays or pauses, **r**
 restores the lesson's values, **c** shows the PyTorch code of the lab.
 """
-
-    def __init__(self, spec, show: tuple[str, ...], *, prose: str = "", id: str | None = None) -> None:
-        super().__init__(spec, show, prose=prose, id=id)
-        self._rebuilding = asyncio.Lock()  # a setting and a reset both rebuild the body
 
     def make_session(self):
         from tutor.labs.conv import ConvSession
@@ -144,14 +138,11 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
 
     def _relayout(self) -> None:
         if self.screen.is_current and self._layout() != self.layout_choice:  # else: fitted when it resumes
-            # Not exclusive: a worker cancelled in the middle of a rebuild left a dead widget on
-            # the page. The lock takes them one at a time; each looks again whether it is needed.
-            self.run_worker(self._rebuild_now, group="relayout")
+            self.in_turn(self._rebuild_now, group="relayout")
 
     async def _rebuild_now(self) -> None:
-        async with self._rebuilding:
-            if self.screen.is_current and self._layout() != self.layout_choice:
-                await self._rebuild(keep_step=True)
+        if self.screen.is_current and self._layout() != self.layout_choice:  # still: an earlier one may have done it
+            await self._rebuild(keep_step=True)
 
     def _fits(self, groups: list[list[TensorGrid]]) -> bool:
         """Whether the groups of grids fit one line of the lab, with at most ALL_KERNELS_UP_TO grids."""
@@ -264,16 +255,15 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
         super().refresh_views()
 
     def reset(self) -> None:
-        self.run_worker(self._restore, group="restore", exclusive=True)  # a function: a cancelled run never starts
+        self.in_turn(self._restore, group="restore")
 
     async def _restore(self) -> None:
-        async with self._rebuilding:
-            reshaped = self.session.layer != self.spec.layer or self.session.x.shape != self.spec.input_shape
-            self.session.reset()
-            if reshaped and "settings" in self.show:
-                await self._rebuild()
-            else:
-                self.refresh_views()
+        reshaped = self.session.layer != self.spec.layer or self.session.x.shape != self.spec.input_shape
+        self.session.reset()
+        if reshaped and "settings" in self.show:
+            await self._rebuild()
+        else:
+            self.refresh_views()
         self.say("The lesson's input, kernels and settings are back.")
 
     # --- stepping ---------------------------------------------------------------------------

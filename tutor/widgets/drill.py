@@ -128,6 +128,8 @@ class QuestionCard(Vertical):
         feedback.update(text)
         feedback.set_class(state == "wrong", "-wrong")
         feedback.set_class(state == "correct", "-correct")
+        if state == "wrong":  # the answer stays, selected: typing replaces it, an arrow edits it
+            self.query_one("#answer", Input).select_all()
 
 
 class DrillCard(QuestionCard):

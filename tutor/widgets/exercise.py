@@ -217,6 +217,8 @@ this help from there.
         feedback.remove_class("-stale")
         feedback.set_class(state == "wrong", "-wrong")
         feedback.set_class(state == "correct", "-correct")
+        if state == "wrong":  # the answer stays, selected: typing replaces it, an arrow edits it
+            self.query_one("#answer", Input).select_all()
         self.call_after_refresh(self.scroll_visible)  # the verdict appears below the box: show it
 
     def _show_solution(self) -> None:

@@ -4,6 +4,8 @@ lesson screen). The session holds the state and does the maths; the view only sh
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,6 +118,17 @@ class LabView(Vertical):
         self.reading = False  # a refusal is on the status line: the page keeps it in view
         self._stage_parts: tuple[Widget | None, ...] = (None, None, None)
         self._page: Widget | None = None
+        self._rebuilding = asyncio.Lock()  # settings, a reset and a relayout all rebuild the body
+
+    def in_turn(self, job: Callable[[], Awaitable[None]], group: str) -> None:
+        """Run ``job`` in a worker, after any rebuild under way: one at a time, and never cancelled
+        halfway (an exclusive worker cancelled in the middle of ``mount_all`` left a dead widget
+        on the page, and the next pause waited for it for ever)."""
+        async def in_its_turn() -> None:
+            async with self._rebuilding:
+                await job()
+
+        self.run_worker(in_its_turn, group=group)
 
     # --- for subclasses -----------------------------------------------------------------------
     def make_session(self) -> Any:

@@ -137,7 +137,7 @@ lesson's values.
         panels = self.session.panels(self.show, self.step)
         if _signature(panels) != _signature(self._panels):
             if _shape(panels) != _shape(self._panels):
-                self.run_worker(self._rebuild(keep_step=True), group="rebuild", exclusive=True)
+                self.in_turn(self._reshape, group="rebuild")
                 return
             self._repoint(panels)
         super().show_step()
@@ -161,6 +161,11 @@ lesson's values.
         self._panels = panels
         for flow in body.query(Flow):
             flow.reflow()
+
+    async def _reshape(self) -> None:
+        """The step reached panels of other shapes: new grids, if an earlier rebuild has not made them."""
+        if _shape(self.session.panels(self.show, self.step)) != _shape(self._panels):
+            await self._rebuild(keep_step=True)
 
     async def _rebuild(self, keep_step: bool = False) -> None:
         """New shapes or another layout: new grids."""
@@ -188,7 +193,8 @@ lesson's values.
             event.stepper.value = event.previous
             return
         self.stepped = False  # the learner is at the settings: the page stays there, not on the stage
-        await self._rebuild(keep_step=name not in ("target",))
+        async with self._rebuilding:
+            await self._rebuild(keep_step=name not in ("target",))
         self.say(f"{event.stepper.label} = {event.stepper.names[event.stepper.choices.index(event.value)]}: "
                  "recomputed by torch.")
         self.call_after_refresh(self.show_status)
@@ -203,7 +209,7 @@ lesson's values.
         self.say(f"{where}; recomputed by torch.")
 
     def reset(self) -> None:
-        self.run_worker(self._restore, group="restore", exclusive=True)
+        self.in_turn(self._restore, group="restore")
 
     async def _restore(self) -> None:
         self.session.reset()

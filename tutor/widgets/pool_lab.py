@@ -8,7 +8,7 @@ from textual import on
 
 from tutor.labs.explain import shape_text
 from tutor.labs.session import Address, Explained
-from tutor.numbers import format_number
+from tutor.numbers import column_format, fixed
 from tutor.widgets.flow import Flow
 from tutor.widgets.lab import LabView, set_text
 from tutor.widgets.stepper import Stepper
@@ -88,7 +88,8 @@ step the window, **Space** plays, **r** restores the lesson's values.
             return
         self.clamp_step()
         if event.stepper.id in ("set-height", "set-width"):
-            await self._rebuild_grids()
+            async with self._rebuilding:
+                await self._rebuild_grids()
         self.refresh_views()
         self.say(f"pool = {self.session.pool.call()} on x of shape {shape_text(self.session.x.shape)}; "
                  "recomputed by torch.")
@@ -119,7 +120,7 @@ step the window, **Space** plays, **r** restores the lesson's values.
         self.say(f"{where}; recomputed by torch.")
 
     def reset(self) -> None:
-        self.run_worker(self._restore, group="restore", exclusive=True)
+        self.in_turn(self._restore, group="restore")
 
     async def _restore(self) -> None:
         resized = self.session.x.shape != self.session.reset_shape
@@ -150,5 +151,6 @@ step the window, **Space** plays, **r** restores the lesson's values.
 
     def step_header(self, step: Explained) -> str:
         c, r, q = step.cell
-        return (f"output[0, {c}, {r}, {q}] = {format_number(step.value)}   "
+        decimals = column_format(self.session.slice(Address("y", (c,))))[1]  # as the output map writes it
+        return (f"output[0, {c}, {r}, {q}] = {fixed(step.value, decimals)}   "
                 f"(nn.{self.session.pool.module_name}; {self.step_title()})")
