@@ -1,3 +1,11 @@
+import os
+
+# Every console in the test process writes truecolor, as the snapshot exports do. Rich and Textual
+# cache a style's escape codes on the style itself, whatever colour system they were made for:
+# with the apps' consoles on 16 colours (pytest has no terminal) and the exports on truecolor,
+# which codes a shared style wrote depended on the order the tests ran in.
+os.environ["TEXTUAL_COLOR_SYSTEM"] = "truecolor"
+
 import html
 import re
 from pathlib import Path

@@ -135,3 +135,21 @@ async def test_a_refused_edit_is_scrolled_into_view_whole_at_80x24(make_app):
         status, page = app.screen.query_one("#lab-status"), app.screen.query_one("#page")
         assert "not a finite number" in text(app, "#lab-status")
         assert page.scrollable_content_region.contains_region(status.region)
+
+
+async def test_a_burst_of_refused_steps_leaves_the_setting_showing_what_is_computed(make_app):
+    """Found by a learner: Right three times in one burst on output_padding (stride 2) showed 2
+    while the layer computed with 1: the refusal put back a `previous` that was already stale."""
+    from textual import events
+
+    app = make_app("backward")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, PAGES["transposed"])
+        await tab_to(app, pilot, "set-output_padding")
+        for _ in range(3):
+            app.post_message(events.Key("right", None))
+        await settle(app, pilot)
+        await settle(app, pilot)
+        lab = app.screen.query_one(LabView)
+        assert app.screen.query_one("#set-output_padding").value == lab.session.settings()["output_padding"] == 1
+        assert shown(app, "y-0").shape == (6, 6)

@@ -122,3 +122,20 @@ async def test_every_step_of_the_cs231n_demo_fits_80x24(make_app):
             assert_the_step_is_on_screen(app, lab)
         assert "? keys" in screen_text(app)[-1]
         assert not app.screen.query_one("#input-heading").display
+
+
+async def test_after_end_a_larger_terminal_shows_the_page_from_its_top(make_app):
+    """Found by a learner: End at 80x24, then a 120x40 terminal left 11 blank rows above the page
+    (Textual kept the anchored page's end at the bottom of the window)."""
+    app = make_app("convolution")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("end")
+        await settle(app, pilot)
+        page = app.screen.query_one("#page")
+        assert page.scroll_y > 0
+        await pilot.resize_terminal(120, 40)
+        await settle(app, pilot)
+        await settle(app, pilot)
+        assert page.scroll_y == 0
+        assert screen_text(app)[1].strip() == "A tensor has four axes"  # right under the header

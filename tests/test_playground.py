@@ -173,6 +173,33 @@ async def test_a_setting_and_a_reset_pressed_together_rebuild_one_at_a_time(make
         assert len(app.screen.query(TensorGrid)) == shape[1] + channels * (1 + layer.in_channels // layer.groups)
 
 
+async def test_keys_in_a_burst_act_in_order_on_what_is_computed(make_app):
+    """Found by a learner (tmux send-keys): `r Right` three times left H at 8, not 6 (the resets
+    were lost), and `Right r` on bias left bias=True. A key is acted on in the order pressed, and
+    a setting's key steps from the value in use."""
+    from textual import events
+
+    app = make_app("arithmetic")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, 0)
+        await tab_to(app, pilot, "set-height")
+        lab = app.screen.query_one("#lab")
+        height = lab.session.x.shape[2]
+        for key, character in [("r", "r"), ("right", None)] * 3:
+            app.post_message(events.Key(key, character))
+        await settle(app, pilot)
+        await settle(app, pilot)
+        stepper = app.screen.query_one("#set-height")
+        assert lab.session.x.shape[2] == stepper.value == stepper.choices[stepper.choices.index(height) + 1]
+        await tab_to(app, pilot, "set-bias")
+        bias = lab.session.layer.bias
+        for key, character in [("right", None), ("r", "r")]:
+            app.post_message(events.Key(key, character))
+        await settle(app, pilot)
+        await settle(app, pilot)
+        assert lab.session.layer.bias == bias == app.screen.query_one("#set-bias").value
+
+
 async def test_a_refused_value_is_stepped_over_to_the_next_that_torch_accepts(make_app):
     """in = out = 4: groups 3 is refused, so → from 2 goes on to 4, and says why."""
     app = make_app("arithmetic")

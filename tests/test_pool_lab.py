@@ -183,3 +183,39 @@ async def test_the_pooled_maps_show_whole_at_80x24_with_their_dropped_column(mak
         assert len(inputs) == 3 and all(grid.view_size == grid.full_size == (3, 3) for grid in inputs)
         assert all(not grid.border_subtitle for grid in inputs)
         assert sum(line.count("✗") for line in screen_text(app) if "│" in line) == 3 * 5  # row 2, column 2 of each
+
+
+def settings_agree(app) -> None:
+    """Every setting on screen shows the value the lab computes with."""
+    from tutor.widgets.lab import LabView
+
+    lab = app.screen.query_one(LabView)
+    values = lab.session.settings()
+    shown_values = {s.id.removeprefix("set-"): s.value for s in app.screen.query(Stepper)}
+    assert shown_values and all(values[name] == value for name, value in shown_values.items() if name in values), \
+        (shown_values, values)
+
+
+async def test_a_burst_of_keys_with_a_reset_leaves_the_settings_showing_what_is_computed(make_app):
+    """Keys typed faster than the lab rebuilds (tmux, a paste, a held key) are acted on in the
+    order they were pressed, and the settings end up showing the layer torch computes with."""
+    from textual import events
+
+    app = make_app("pooling")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, SETTINGS_PAGE)
+        await tab_to(app, pilot, "set-kernel_size")
+        for key in ["right", "right", "r", "right", "right", "right", "right", "left"]:
+            app.post_message(events.Key(key, key if len(key) == 1 else None))  # all queued at once
+        await settle(app, pilot)
+        settings_agree(app)
+        kernel = app.screen.query_one("#set-kernel_size").value
+        pooled = nn.MaxPool2d(kernel)(X) if kernel <= 4 else None
+        if pooled is not None and pooled.numel():
+            assert shown(app, "y-0").tolist() == pooled[0, 0].tolist()
+        for key in ["r", "right"]:  # a reset, then a change: the change wins
+            app.post_message(events.Key(key, key if len(key) == 1 else None))
+        await settle(app, pilot)
+        settings_agree(app)
+        assert app.screen.query_one("#set-kernel_size").value == 3
+        assert shown(app, "y-0").tolist() == nn.MaxPool2d(3)(X)[0, 0].tolist()

@@ -175,17 +175,21 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
     async def _setting_changed(self, event: Stepper.Changed) -> None:
         event.stop()
         name = event.stepper.id.removeprefix("set-")
-        if name == "preset" and self.session.preset(event.value) is None:
-            event.stepper.value = event.previous  # "custom" is reached by changing a setting
+        value, previous = self.asked(event)
+        if name == "preset" and self.session.preset(value) is None:
+            self.show_settings()  # "custom" is reached by changing a setting
             return
         async with self._rebuilding:  # one rebuild at a time, however fast keys come
-            refusal, taken = self._apply_setting(name, event.stepper, event.value, event.previous)
+            if value == previous:
+                self.show_settings()
+                return
+            refusal, taken = self._apply_setting(name, event.stepper, value, previous)
             if taken is None:
                 self.say(f"{refusal} The last good settings are kept.", error=True)
-                event.stepper.value = event.previous
+                self.show_settings()
                 return
             await self._rebuild()
-        skipped = (f"{name}={event.value!r} is refused ({refusal}); {taken!r} is the next that works. "
+        skipped = (f"{name}={value!r} is refused ({refusal}); {taken!r} is the next that works. "
                    if refusal else "")
         self.say(f"{skipped}c = {self.session.layer.call()} on an input of shape "
                  f"{shape_text(self.session.x.shape)}: recomputed by torch.")
@@ -226,11 +230,7 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
         if held and (grid := self.grids.get(held[0])) is not None:  # the learner's grid and cell, in the new layout
             grid.cursor = grid.validate_cursor(held[1])
             grid.focus(scroll_visible=False)
-        for name, value in self.session.settings().items():
-            for stepper in self.query(f"#set-{name}").results(Stepper):
-                stepper.value = value
-        for stepper in self.query("#set-preset").results(Stepper):
-            stepper.value = self.session.preset_name()
+        self.show_settings()
         self.refresh_views()
         self.call_after_refresh(self.fit)  # new grids: fitted to the page, whether or not the lab's size changed
 
@@ -254,10 +254,14 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
                 grid.dropped = self.session.dropped
         super().refresh_views()
 
-    def reset(self) -> None:
-        self.in_turn(self._restore, group="restore")
+    def show_settings(self) -> None:
+        super().show_settings()
+        for stepper in self.query("#set-preset").results(Stepper):
+            if stepper.value != (preset := self.session.preset_name()):
+                stepper.set_reactive(Stepper.value, stepper.validate_value(preset))
+                stepper.refresh()
 
-    async def _restore(self) -> None:
+    async def restore(self) -> None:
         reshaped = self.session.layer != self.spec.layer or self.session.x.shape != self.spec.input_shape
         self.session.reset()
         if reshaped and "settings" in self.show:

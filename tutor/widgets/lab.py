@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState
 from tutor.labs.explain import wrapped
 from tutor.labs.session import Address, Cell, Explained, clamp, flat, unflat
 from tutor.widgets.flow import Flow, columns_that_fit
+from tutor.widgets.stepper import Stepper
 from tutor.widgets.tensor_grid import TensorGrid
 from tutor.widgets.text import Lines, Plain, plain
 
@@ -165,6 +166,32 @@ class LabView(Vertical):
 
     def reset(self) -> None:
         """Restore the lesson's values."""
+
+    async def restore(self) -> None:
+        """Restore the lesson's values, new grids included (a lab whose shapes change awaits them)."""
+        self.reset()
+
+    def asked(self, event: Stepper.Changed) -> tuple[Any, Any]:
+        """The value a setting's key asks for and the one it steps from, counted from the value the
+        session computes with: a key pressed in a burst, before the lab caught up (or after an
+        ``r`` not yet carried out), steps from there, not from what the setting showed."""
+        stepper, name = event.stepper, (event.stepper.id or "").removeprefix("set-")
+        now = (self.session.settings() if hasattr(self.session, "settings") else {}).get(name, event.previous)
+        choices = stepper.choices
+        if now not in choices or event.previous not in choices:
+            return event.value, event.previous
+        delta = choices.index(event.value) - choices.index(event.previous)
+        return choices[min(max(choices.index(now) + delta, 0), len(choices) - 1)], now
+
+    def show_settings(self) -> None:
+        """Every setting shows the value the session computes with. After each change, taken or
+        refused: within a burst of keys a change's ``previous`` may already be stale."""
+        values = self.session.settings() if hasattr(self.session, "settings") else {}
+        for stepper in self.query(Stepper).results(Stepper):
+            name = (stepper.id or "").removeprefix("set-")
+            if name in values and stepper.value != values[name]:
+                stepper.set_reactive(Stepper.value, stepper.validate_value(values[name]))
+                stepper.refresh()
 
     def window_span(self) -> int:
         """Cells a side that one window covers in the input (a dilated kernel's, gaps included)."""
@@ -386,10 +413,23 @@ class LabView(Vertical):
             return False
         return True if self.ready else None
 
+    @dataclass
+    class ResetAsked(Message):
+        """``r``: sent up from the focused widget, so that it reaches the lab after any setting
+        change that widget sent before it (keys act in the order they were pressed)."""
+
     def action_reset(self) -> None:
         if self.ready:
-            self.release_widths()
-            self.reset()
+            focused = self.screen.focused
+            origin = focused if focused is not None and self in focused.ancestors else self
+            origin.post_message(self.ResetAsked())
+
+    @on(ResetAsked)
+    async def _reset_asked(self, event: ResetAsked) -> None:
+        event.stop()
+        self.release_widths()
+        async with self._rebuilding:  # after a relayout under way, before the keys that follow
+            await self.restore()
 
     def release_widths(self) -> None:
         """The lesson's values may be narrower than the learner's: the grids may shrink back."""

@@ -187,15 +187,17 @@ lesson's values.
         event.stop()
         name = event.stepper.id.removeprefix("set-")
         try:
-            self.session.reconfigure(name, event.value)
+            value, _ = self.asked(event)
+            self.session.reconfigure(name, value)
         except LayerError as error:
             self.say(f"{error} The last good settings are kept.", error=True)
-            event.stepper.value = event.previous
+            self.show_settings()
             return
         self.stepped = False  # the learner is at the settings: the page stays there, not on the stage
         async with self._rebuilding:
             await self._rebuild(keep_step=name not in ("target",))
-        self.say(f"{event.stepper.label} = {event.stepper.names[event.stepper.choices.index(event.value)]}: "
+        self.show_settings()
+        self.say(f"{event.stepper.label} = {event.stepper.names[event.stepper.choices.index(value)]}: "
                  "recomputed by torch.")
         self.call_after_refresh(self.show_status)
 
@@ -208,15 +210,8 @@ lesson's values.
         self.show_step()
         self.say(f"{where}; recomputed by torch.")
 
-    def reset(self) -> None:
-        self.in_turn(self._restore, group="restore")
-
-    async def _restore(self) -> None:
+    async def restore(self) -> None:
         self.session.reset()
-        values = self.session.settings()
-        for setting in self.session.menu():
-            for stepper in self.query(f"#set-{setting.name}").results(Stepper):
-                stepper.set_reactive(Stepper.value, values[setting.name])
-                stepper.refresh()
+        self.show_settings()
         await self._rebuild()
         self.say("The lesson's values and settings are back.")

@@ -81,15 +81,16 @@ step the window, **Space** plays, **r** restores the lesson's values.
 
         event.stop()
         try:
-            self.session.reconfigure(event.stepper.id.removeprefix("set-"), event.value)
+            self.session.reconfigure(event.stepper.id.removeprefix("set-"), self.asked(event)[0])
         except LayerError as error:
             self.say(f"{error} The last good settings are kept.", error=True)
-            event.stepper.value = event.previous
+            self.show_settings()
             return
         self.clamp_step()
         if event.stepper.id in ("set-height", "set-width"):
             async with self._rebuilding:
                 await self._rebuild_grids()
+        self.show_settings()
         self.refresh_views()
         self.say(f"pool = {self.session.pool.call()} on x of shape {shape_text(self.session.x.shape)}; "
                  "recomputed by torch.")
@@ -119,16 +120,10 @@ step the window, **Space** plays, **r** restores the lesson's values.
         self.refresh_views()
         self.say(f"{where}; recomputed by torch.")
 
-    def reset(self) -> None:
-        self.in_turn(self._restore, group="restore")
-
-    async def _restore(self) -> None:
+    async def restore(self) -> None:
         resized = self.session.x.shape != self.session.reset_shape
         self.session.reset()
-        values = self.session.settings()
-        for name, *_ in self._settings():
-            for stepper in self.query(f"#set-{name}").results(Stepper):
-                stepper.value = values[name]
+        self.show_settings()
         self.clamp_step()
         if resized:
             await self._rebuild_grids()
