@@ -155,7 +155,7 @@ async def test_the_verdict_says_it_is_about_the_last_answer_while_retyping(make_
         card = app.screen.query_one("ExerciseCard")
         await type_into(app, pilot, card, "[1, 2, 4, 4]")
         assert feedback(card).startswith("✗ [1, 2, 4, 4] is the input's shape")
-        await pilot.press("backspace")
+        await pilot.press("end", "backspace")  # the wrong answer is selected: End to edit it
         await settle(app, pilot)
         assert feedback(card).startswith("(your last answer) ✗ [1, 2, 4, 4]")
         await pilot.press("]")
