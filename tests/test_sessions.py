@@ -255,3 +255,32 @@ def test_arithmetic_keeps_its_terms_whole_where_that_costs_no_row():
     # a sum in brackets is one term: it is not broken at its +
     assert wrapped("in 1:  3×(-0.5) + (2 + 3)×(-0.25 + 1) ≈ -0.375", 24) == [
         "in 1:  3×(-0.5)", "  + (2 + 3)×(-0.25 + 1)", "  ≈ -0.375"]
+
+
+def test_breaking_a_sum_chooses_as_trying_every_way_would():
+    """The wrap's shortcuts (its own word breaker, stopping when the first way cannot be beaten)
+    give what its definition gives: the first of the fewest rows among whole terms and
+    ``textwrap``'s breaks, each indented after the label or by two."""
+    import random
+
+    from tutor.labs.explain import LABEL, _by_terms, _by_words, _terms, wrapped
+
+    def by_definition(line: str, width: int) -> list[str]:
+        if width <= 0 or len(line) <= width:
+            return [line]
+        label = LABEL.match(line)
+        indents = [len(label.group()), 2] if label and len(label.group()) <= width // 3 else [2]
+        words = [textwrap.wrap(line, width, subsequent_indent=" " * i, break_on_hyphens=False) or [line]
+                 for i in indents]
+        return min([*(_by_terms(_terms(line), width, i) for i in indents), *words], key=len)
+
+    pieces = ["0×0.1663", "+", "=", "≈", "(-0.25 + 1)×2", "… (12 more)", "0 (3 padding cells)", "x" * 30, "(bias)"]
+    rng = random.Random(13)
+    for _ in range(3000):
+        line = rng.choice(["", "in 0:  ", "sum:   ", "in 4-15:  "]) + "".join(
+            rng.choice(pieces) + rng.choice([" ", " ", "  ", "   "]) for _ in range(rng.randint(1, 25))).rstrip()
+        width = rng.randint(1, 90)
+        assert wrapped(line, width) == by_definition(line, width), (line, width)
+        for indent in (2, 7):
+            assert _by_words(line, width, indent) == (
+                textwrap.wrap(line, width, subsequent_indent=" " * indent, break_on_hyphens=False) or [line])

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-import textwrap
 from decimal import Decimal
+from functools import lru_cache
 from math import ceil, floor
 
 from tutor.engine.spec import ConvSpec, LayerSpec, PoolSpec, TransposedSpec
@@ -24,17 +24,28 @@ def channel_line(terms, max_terms: int | None = None, decimals: tuple[int, int, 
     inside = [t for t in terms.taps if not t.padding]
     padding = len(terms.taps) - len(inside)
     taps = inside if max_terms is None else inside[:max_terms]
-    parts = [f"{format_term(t.x, decimals[0])}×{format_term(t.w, decimals[1])}" for t in taps]
+    xs = [_factor(t.x, decimals[0]) for t in taps]
+    ws = [_factor(t.w, decimals[1]) for t in taps]
+    parts = [f"{x}×{w}" for (x, _), (w, _) in zip(xs, ws)]
     if len(taps) < len(inside):
         parts.append(f"… ({len(inside) - len(taps)} more)")
     if padding:
         parts.append(f"0 ({padding} padding cell{'s' if padding > 1 else ''})")
-    shown = sum((printed(t.x) * printed(t.w) for t in taps), Decimal(0))
+    shown = sum((x * w for (_, x), (_, w) in zip(xs, ws)), Decimal(0))
     sign = "=" if len(taps) < len(inside) else equals(shown, terms.subtotal)  # unwritten terms: not checkable
     return f"{' + '.join(parts)} {sign} {fixed(terms.subtotal, decimals[2])}"
 
 
+@lru_cache(maxsize=8192)
+def _factor(value: float, decimals: int) -> tuple[str, Decimal]:
+    """A factor as the sum writes it, and as the screen shows it: made once, not once for each
+    window that reaches its cell (a 5x5 window reaches a cell 25 times)."""
+    return format_term(value, decimals), printed(value)
+
+
 LABEL = re.compile(r"[^:]{1,12}:\s+")  # ``in 0:  `` or ``sum:   ``: the rest of a line is aligned after it
+WORDS = re.compile(r"\s+|\S+")  # words and the runs of spaces between them
+LONG_SPACES = re.compile(r"\s{3,}")
 
 
 def wrapped(line: str, width: int) -> list[str]:
@@ -48,18 +59,53 @@ def wrapped(line: str, width: int) -> list[str]:
         return [line]
     label = LABEL.match(line)
     indents = [len(label.group()), 2] if label and len(label.group()) <= width // 3 else [2]
-    ways = [way(line, width, indent) for way in (_by_terms, _by_words) for indent in indents]
+    terms = _terms(line)
+    first = _by_terms(terms, width, indents[0])
+    if len(first) <= _fewest_rows(line, width):
+        return first  # no other way can beat it: they need not be tried
+    ways = [first, *(_by_terms(terms, width, indent) for indent in indents[1:]),
+            *(_by_words(line, width, indent) for indent in indents)]
     return min(ways, key=len)  # the first of the shortest: whole terms, then aligned, where they cost nothing
 
 
+def _fewest_rows(line: str, width: int) -> int:
+    """Rows that no way of breaking ``line`` can go below: a continuation is indented by 2 or
+    more and drops the run of spaces it breaks at, so only runs of 3 or more shorten the text."""
+    if width <= 4:
+        return 0  # rows may be wider than the width: no bound
+    slack = sum(len(run) - 2 for run in LONG_SPACES.findall(line))
+    return -(-(len(line) - slack) // width)
+
+
 def _by_words(line: str, width: int, indent: int) -> list[str]:
-    return textwrap.wrap(line, width, subsequent_indent=" " * indent, break_on_hyphens=False) or [line]
+    """Broken at spaces, as ``textwrap.wrap`` does (a run of spaces inside a row is kept; a word
+    longer than a row is cut), continuations indented by ``indent``."""
+    chunks = WORDS.findall(line)[::-1]
+    rows: list[str] = []
+    while chunks:
+        lead = " " * indent if rows else ""
+        room = width - len(lead)
+        if rows and not chunks[-1].strip():
+            chunks.pop()
+        row, used = [], 0
+        while chunks and used + len(chunks[-1]) <= room:
+            used += len(chunks[-1])
+            row.append(chunks.pop())
+        if chunks and len(chunks[-1]) > room:  # a word longer than a row: as much as fits here
+            cut = room - used if room >= 1 else 1
+            row.append(chunks[-1][:cut])
+            chunks[-1] = chunks[-1][cut:]
+        if row and not row[-1].strip():
+            row.pop()
+        if row:
+            rows.append(lead + "".join(row))
+    return rows or [line]
 
 
-def _by_terms(line: str, width: int, indent: int) -> list[str]:
+def _by_terms(terms: list[str], width: int, indent: int) -> list[str]:
     """Whole terms a line; a term longer than a line is broken at its spaces."""
     rows = [""]
-    for term in _terms(line):
+    for term in terms:
         if not rows[-1] or len(rows[-1]) + 1 + len(term) <= width:
             rows[-1] = f"{rows[-1]} {term}" if rows[-1] else term
         else:

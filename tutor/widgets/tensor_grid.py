@@ -32,6 +32,7 @@ from tutor.numbers import (
     format_number,
     parse_number,
 )
+from tutor.widgets.rows_cache import RowsBetweenSides
 from tutor.widgets.text import plain
 
 # A cell holds at most this much: the grid is for reading, not for big numbers.
@@ -212,6 +213,7 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
         self._held_width = 0  # the cells keep at least this width (see watch_values)
         self._released = False  # the next values may narrow the cells (see release_width)
         self._highlights: dict[str, Style] | None = None
+        self._styles_cache = RowsBetweenSides()  # a row of cells is drawn without a pass through every style
         self.set_reactive(TensorGrid.values, as_grid(values))
         self._measure()
 
@@ -481,6 +483,7 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
 
     def notify_style_update(self) -> None:
         self._highlights = None
+        self._styles_cache.forget_sides()
         self._forget_cells()
         super().notify_style_update()
 
