@@ -154,6 +154,31 @@ async def test_an_edit_and_a_resize_leave_nothing_stale(make_app):
     assert not mismatches, described(mismatches)
 
 
+async def test_a_grid_stepped_out_of_view_shows_its_window_once_back_in_view(make_app):
+    """A grid out of view is not repainted on a step, only marked: when it comes back into view
+    it must show the step's window and cursor as a render from nothing does, not the rows it
+    last drew."""
+    from tutor.widgets.tensor_grid import TensorGrid
+
+    app = make_app("pooling")
+    mismatches: list = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await goto_page(app, pilot, 2)
+        terminal = await start_watching(app, pilot)
+        await step_and_check(app, pilot, terminal, mismatches, ["n", "n"])  # the map is drawn, in view
+        pooled = app.screen.query_one("#y-0", TensorGrid)
+        await tab_to(app, pilot, "x-0")  # the input's top: the map goes out of view
+        assert not app.screen.can_view_partial(pooled)
+        drawn = pooled.cursor
+        await pilot.press("n")  # the step moves the map's cursor, then scrolls the stage back
+        await settle(app, pilot)
+        assert app.screen.can_view_partial(pooled) and pooled.cursor != drawn
+        for widget in app.screen.walk_children():  # the reference is drawn from nothing, no row kept
+            widget._styles_cache.clear()
+        assert await compare_when_drawn(app, pilot, terminal, mismatches, "n")
+    assert not mismatches, described(mismatches)
+
+
 def test_spans_are_written_from_where_they_start():
     """Textual writes a span from the start of its chop (the widget's left edge); the tutor's
     update writes the span alone, and the terminal ends up the same."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
@@ -29,12 +30,21 @@ class Tap(NamedTuple):
 
 @dataclass(frozen=True)
 class ChannelTerms:
-    """The terms one input channel contributes to an output cell, and their subtotal."""
+    """The terms one input channel contributes to an output cell, and their subtotal. Its taps
+    are made when asked for: a screen writes out a few channels of a 16-channel sum."""
 
     in_channel: int
     kernel_index: int  # which in-slot of the weight holds the kernel
-    taps: tuple[Tap, ...]
+    values: list  # the window, [k][k], from torch
+    weights: list  # the kernel, [k][k], from torch
+    spots: tuple  # (row, col, i, j, outside) for each tap: where it lands in the input
     subtotal: float
+
+    @cached_property
+    def taps(self) -> tuple[Tap, ...]:
+        values, weights = self.values, self.weights
+        return tuple(Tap(self.in_channel, r, c, values[i][j], weights[i][j], outside)
+                     for r, c, i, j, outside in self.spots)
 
 
 @dataclass(frozen=True)
@@ -122,14 +132,10 @@ def unroll(
     values, weights, sums = windows.tolist(), kernels.tolist(), subtotals.tolist()  # one conversion each
     height, width = x.shape[2:]
     # Where each tap lands in the input (the same cells in every input channel), worked out once.
-    spots = [(r, c, i, j, not (0 <= r < height and 0 <= c < width))
-             for i in range(k) for j in range(k) for r, c in [(top + i * d - p, left + j * d - p)]]
-    channels = tuple(
-        ChannelTerms(first + slot, slot, tuple(
-            Tap(first + slot, r, c, values[slot][i][j], weights[slot][i][j], outside) for r, c, i, j, outside in spots),
-            sums[slot])
-        for slot in range(per_group_in)
-    )
+    spots = tuple((r, c, i, j, not (0 <= r < height and 0 <= c < width))
+                  for i in range(k) for j in range(k) for r, c in [(top + i * d - p, left + j * d - p)])
+    channels = tuple(ChannelTerms(first + slot, slot, values[slot], weights[slot], spots, sums[slot])
+                     for slot in range(per_group_in))
     bias_value = None
     if spec.bias:
         b = torch.tensor(0.0) if bias is None else torch.from_numpy(np.asarray(bias, dtype=np.float32))[out_channel]

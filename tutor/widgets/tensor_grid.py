@@ -228,7 +228,7 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
 
     @property
     def cell_width(self) -> int:
-        return max(self._natural_width(), self._held_width)
+        return max(self._natural, self._held_width)
 
     def _measure(self) -> None:
         """The widest number, the decimals every number is written with (one number of decimals a
@@ -237,6 +237,16 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
         self._number_width, self._decimals = column_format(self.values) if self.values and not self.compact else (1, 0)
         self._scale = max((abs(v) for row in self.values for v in row), default=0.0)
         self._forget_cells()
+        self._shape()
+
+    def _shape(self) -> None:
+        """Sizes read on every step and row drawn, worked out when what they depend on changes
+        (the values, the padding, the limit): a reactive read costs a microsecond, and a step
+        asked for them about fifty times a grid."""
+        rows, cols = self.rows + self.pad + self.after, self.cols + self.pad + self.after
+        self._full_size = (rows, cols)
+        self._view_size = (rows, cols) if self.compact else (min(rows, self.limit[0]), min(cols, self.limit[1]))
+        self._natural = self._natural_width()
 
     def _forget_cells(self) -> None:
         """Drawn cells are kept (see render_line) until what they show changes: the values, their
@@ -258,14 +268,13 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
     @property
     def full_size(self) -> tuple[int, int]:
         """(rows, cols) of cells, padding included."""
-        return self.rows + self.pad + self.after, self.cols + self.pad + self.after
+        return self._full_size
 
     @property
     def view_size(self) -> tuple[int, int]:
         """(rows, cols) of cells on screen, padding included: all of them, up to ``limit`` (a heat
         map shows all: two characters a cell)."""
-        rows, cols = self.full_size
-        return (rows, cols) if self.compact else (min(rows, self.limit[0]), min(cols, self.limit[1]))
+        return self._view_size
 
     @property
     def outer_width(self) -> int:
@@ -279,9 +288,8 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
         return self.view_size[0]
 
     def validate_view(self, view: tuple[int, int]) -> tuple[int, int]:
-        rows, cols = self.view_size
-        return (min(max(view[0], 0), self.rows + self.pad + self.after - rows),
-                min(max(view[1], 0), self.cols + self.pad + self.after - cols))
+        (rows, cols), (all_rows, all_cols) = self.view_size, self.full_size
+        return min(max(view[0], 0), all_rows - rows), min(max(view[1], 0), all_cols - cols)
 
     def follow(self, cells) -> None:
         """Move the view, if need be, so that ``cells`` (row, col) are in it: by a page, with the
@@ -300,16 +308,16 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
             self.view = (top, left)
 
     def watch_view(self) -> None:
-        rows, cols = self.view_size
-        if (rows, cols) == (self.rows + self.pad + self.after, self.cols + self.pad + self.after):
+        (rows, cols), (all_rows, all_cols) = self.view_size, self.full_size
+        if (rows, cols) == (all_rows, all_cols):
             if not self.compact:  # a heat map's subtitle is its cursor's value
                 self.border_subtitle = ""
             return
         top, left = self.view[0] - self.pad, self.view[1] - self.pad
         cut = []  # only the sides cut, so that it fits under a narrow grid
-        if rows < self.rows + self.pad + self.after:
+        if rows < all_rows:
             cut.append(("rows", max(top, 0), min(top + rows, self.rows) - 1, self.rows))
-        if cols < self.cols + self.pad + self.after:
+        if cols < all_cols:
             cut.append(("cols", max(left, 0), min(left + cols, self.cols) - 1, self.cols))
         forms = (", ".join(f"{side} {first}-{last} of {n}" for side, first, last, n in cut),  # rows 0-1 of 5
                  ", ".join(f"{side} {first}-{last}/{n}" for side, first, last, n in cut),  # rows 0-1/5
@@ -362,6 +370,7 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
 
     def _fit_view(self) -> None:
         """Keep the view inside the grid after its shape or padding changed."""
+        self._shape()
         self.set_reactive(TensorGrid.view, self.validate_view(self.view))
         self.watch_view()
 
@@ -378,8 +387,15 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
         (top, left), (rows, cols) = self.view, self.view_size
         regions = [Region((col + pad - left) * width, row + pad - top, width, 1) for row, col in cells
                    if 0 <= row + pad - top < rows and 0 <= col + pad - left < cols]
-        if regions:
-            self.refresh(*regions)
+        if not regions:
+            return
+        if self.is_mounted and not self.screen.can_view_partial(self):
+            # Below the fold (13 of a 16-channel lab's inputs): its rows are only marked, to be
+            # drawn when it scrolls into view. A refresh would cost three messages, for nothing.
+            offset = self.content_offset
+            self._styles_cache.set_dirty(*(region.translate(offset) for region in regions))
+            return
+        self.refresh(*regions)
 
     def _show_cursor_value(self) -> None:
         """A heat map hides its numbers: the exact value under the cursor goes under the grid."""
@@ -489,6 +505,7 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
 
     def watch_pad_text(self) -> None:
         self._forget_cells()
+        self._shape()
 
     def render_line(self, y: int) -> Strip:
         values, pad = self.values, self.pad
