@@ -188,7 +188,8 @@ def sized(shape, layer: dict, presses: int, home: str) -> dict[str, list[float]]
             if size:  # a step whose window is off screen changes nothing on it
                 results["step ms"].append(seconds * 1000)
             results["step bytes"].append(size)
-        term.press("tab")  # input channel 0: an edit there changes every output channel
+        for _ in range(2 if shape[1] > 4 else 1):  # past the input channel's setting, if there is one
+            term.press("tab")  # to input channel 0: an edit there changes every output channel
         for number in range(presses // 2):
             term.press(str(number % 9 + 1))
             seconds, size = term.press("enter", settle=0.3)

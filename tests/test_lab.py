@@ -326,3 +326,68 @@ async def test_a_new_layout_after_a_resize_keeps_the_learners_grid_and_cell(make
         await pilot.pause(0.5)
         await settle(app, pilot)
         assert app.focused is grid(app, "x-1") and grid(app, "x-1").cursor == (1, 1)
+
+
+WIDE_LESSON = """id = "wide"
+title = "Wide"
+summary = "Six input channels."
+[labs.six]
+kind = "conv2d"
+input = { shape = [1, 6, 7, 7], fill = "randn" }
+layer = { in_channels = 6, out_channels = 2, kernel_size = 3 }
+seed = 0
+[[pages]]
+title = "Six"
+lab = "six"
+show = ["input", "kernels", "output", "steps"]
+"""
+
+
+async def test_an_input_of_many_channels_is_shown_one_channel_at_a_time(make_app, tmp_path):
+    """Six input channels: one is shown, with the kernels that read it and its products written
+    out; the learner picks another with the input channel setting, and edits it; the output is
+    nn.Conv2d's (computed here) throughout."""
+    (tmp_path / "wide.toml").write_text(WIDE_LESSON)
+    app = make_app("wide", folder=tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(app, pilot)
+        lab = app.screen.query_one("#lab")
+        session = lab.session
+
+        def conv() -> torch.Tensor:
+            c = nn.Conv2d(6, 2, 3)
+            with torch.no_grad():
+                c.weight.copy_(torch.tensor(session.weight))
+                c.bias.copy_(torch.tensor(session.bias))
+                return c(torch.tensor(session.x))
+
+        def inputs() -> list[str]:
+            return [g.id for g in app.screen.query("#inputs TensorGrid")]
+
+        assert inputs() == ["x-0"] and {g.id for g in app.screen.query("#kernels TensorGrid")} == {"w-0-0", "w-1-0"}
+        await pilot.press("n")
+        text = steps_text(app)
+        assert "in 0:  " in text and "in 1-5:  5 more input channels" in text
+        assert f"= {fixed(float(conv()[0, 0, 0, 1]), column_format(shown(app, 'y-0'))[1])}" in text
+
+        await tab_to(app, pilot, "input-channel")
+        await pilot.press("right", "right")
+        await settle(app, pilot)
+        assert inputs() == ["x-2"] and {g.id for g in app.screen.query("#kernels TensorGrid")} == {"w-0-2", "w-1-2"}
+        np.testing.assert_array_equal(shown(app, "x-2"), np.asarray(session.x[0, 2], dtype=np.float32))
+        text = steps_text(app)
+        window = torch.tensor(session.x)[0, 2, 0:3, 1:4] * torch.tensor(session.weight)[0, 2]
+        assert "in 2:  " in text and "in 0-1, 3-5:  5 more" in text
+        assert f"= {fixed(float(window.sum()), column_format(shown(app, 'y-0'))[1])}" in text.split("in 0-1")[0]
+        assert app.focused.id == "input-channel"  # the learner's place is kept
+
+        for _ in range(6):  # past the last channel: it stays there
+            await pilot.press("right")
+        await settle(app, pilot)
+        assert inputs() == ["x-5"]
+
+        await tab_to(app, pilot, "x-5")
+        await pilot.press("7", "enter")
+        await settle(app, pilot)
+        assert session.x[0, 5, 0, 0] == 7
+        np.testing.assert_allclose(shown(app, "y-0"), conv()[0, 0].detach().numpy(), atol=1e-4)

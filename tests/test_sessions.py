@@ -284,3 +284,19 @@ def test_breaking_a_sum_chooses_as_trying_every_way_would():
         for indent in (2, 7):
             assert _by_words(line, width, indent) == (
                 textwrap.wrap(line, width, subsequent_indent=" " * indent, break_on_hyphens=False) or [line])
+
+
+def test_a_sum_writes_out_the_channels_asked_for_and_counts_the_others():
+    from tutor.labs.explain import spans
+
+    session = ConvSession(ConvLabSpec("t", (1, 7, 4, 4), "randn", ConvSpec(7, 1, 2, bias=False), 3))
+    step = session.explain((0, 1, 2), written=(2, 5))
+    assert [line.split(":")[0] for line in step.lines] == ["in 2", "in 5", "in 0-1, 3-4, 6", "sum"]
+    assert "5 more input channels" in step.lines[2]
+    x, w = torch.tensor(session.x), torch.tensor(session.weight)
+    subtotal = float((x[0, 5, 1:3, 2:4] * w[0, 5]).sum())  # the window of cell (1, 2), by hand
+    assert step.lines[1].endswith(fixed(subtotal, session.decimals(Address("y", (0,)))))
+    assert len(step.lines[-1].split(" + ")) == 7  # every channel's subtotal is in the sum
+    one = session.explain((0, 0, 0), written=(0, 1, 2, 3, 4, 5))
+    assert "in 6:  1 more input channel, each a window times its kernel: its subtotal is in the sum" in one.lines
+    assert spans([0, 1, 2, 4, 6, 7]) == "0-2, 4, 6-7" and spans([3]) == "3"

@@ -172,10 +172,11 @@ class ConvSession:
         return conv_code(self.layer, self.x, self.weight, self.bias, self.output)
 
     # --- one output cell ------------------------------------------------------------------------
-    def explain(self, cell: Cell, max_terms: int | None = None, max_channels: int | None = None) -> Explained:
+    def explain(self, cell: Cell, max_terms: int | None = None, written=None) -> Explained:
         """Output ``cell``: the window in each input channel, the kernels it uses, and the sum
-        written out term by term (at most ``max_terms`` products a line and ``max_channels``
-        lines, if given: a screen has room for a 5x5 kernel's sum, not a 9x9 one's over 16 channels)."""
+        written out term by term (at most ``max_terms`` products a line, and only the input
+        channels numbered in ``written``, if given: a screen has room for a 5x5 kernel's sum, not
+        a 9x9 one's over 16 channels)."""
         o, r, c = cell
         unrolled = conv.unroll(self.layer, self.x, self.weight, self.bias, o, r, c)
         k = self.layer.kernel_size
@@ -187,7 +188,7 @@ class ConvSession:
             windows[Address("w", (o, terms.kernel_index))] = whole
         decimals = (lambda terms: (self.decimals(Address("x", (terms.in_channel,))),
                                    self.decimals(Address("w", (o, terms.kernel_index)))))
-        lines = unrolled_lines(unrolled, max_terms, max_channels, decimals, self.decimals(Address("y", (o,))))
+        lines = unrolled_lines(unrolled, max_terms, written, decimals, self.decimals(Address("y", (o,))))
         return Explained(cell, float(self.output[0, o, r, c]), windows, lines=tuple(lines), detail=unrolled)
 
     def decimals(self, address: Address) -> int:

@@ -135,20 +135,22 @@ def equals(shown: Decimal, value: float) -> str:
     return "=" if format_number(float(shown)) == format_number(value) else "≈"
 
 
-def unrolled_lines(unrolled, max_terms: int | None = None, max_channels: int | None = None,
-                   decimals=None, output_decimals: int = 0) -> list[str]:
-    """One line per input channel (the first ``max_channels``, if given), then the bias and the
-    sum. ``decimals(terms)``: the decimals the grids write a channel's input and kernel with;
+def unrolled_lines(unrolled, max_terms: int | None = None, written=None, decimals=None,
+                   output_decimals: int = 0) -> list[str]:
+    """One line per input channel written out term by term (those numbered in ``written``, if
+    given: all else), one for the channels that are not, then the bias and the sum.
+    ``decimals(terms)``: the decimals the grids write a channel's input and kernel with;
     ``output_decimals``: the output map's, for the subtotals, the bias and the total."""
-    shown = unrolled.channels if max_channels is None else unrolled.channels[:max_channels]
+    shown = [t for t in unrolled.channels if written is None or t.in_channel in written]
     alone = len(unrolled.channels) == 1 and unrolled.bias is None  # its subtotal is the output
     # Subtotals, the bias and the total are written as the output map writes its numbers.
     lines = [f"in {t.in_channel}:  {channel_line(t, max_terms, (*(decimals(t) if decimals else (0, 0)), output_decimals))}"
              for t in shown]
     if len(shown) < len(unrolled.channels):
-        rest = unrolled.channels[len(shown):]
-        lines.append(f"in {rest[0].in_channel}-{rest[-1].in_channel}:  {len(rest)} more input channels, "
-                     "each a window times its kernel: their subtotals are in the sum")
+        rest = [t.in_channel for t in unrolled.channels if t.in_channel not in written]
+        lines.append(f"in {spans(rest)}:  {len(rest)} more input channel{'s' if len(rest) > 1 else ''}, "
+                     f"each a window times its kernel: {'their subtotals are' if len(rest) > 1 else 'its subtotal is'} "
+                     "in the sum")
     if alone:
         return lines  # the one channel's total is the output: no sum to write
     values = [t.subtotal for t in unrolled.channels]
@@ -159,6 +161,17 @@ def unrolled_lines(unrolled, max_terms: int | None = None, max_channels: int | N
     shown = sum((printed(v) for v in values), Decimal(0))
     lines.append(f"sum:   {' + '.join(parts)} {equals(shown, unrolled.total)} {fixed(unrolled.total, output_decimals)}")
     return lines
+
+
+def spans(numbers: list[int]) -> str:
+    """``0-2, 4-15``: ascending whole numbers as runs."""
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return ", ".join(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]) for run in runs)
 
 
 def side_formula(spec: LayerSpec, size: int) -> tuple[str, int]:

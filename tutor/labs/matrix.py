@@ -206,7 +206,7 @@ class UnfoldSession:
                                               for t in taps if not t.padding)
         decimals = (lambda terms: (self.decimals(Address("x", (terms.in_channel,))),
                                    self.decimals(Address("w", (o, terms.kernel_index)))))
-        lines = unrolled_lines(unrolled, 5, 4, decimals, self.decimals(Address("y", (o,))))
+        lines = unrolled_lines(unrolled, 5, range(4), decimals, self.decimals(Address("y", (o,))))
         return Explained(cell, float(self.output[0, o, r, q]), windows, lines=tuple(lines), detail=unrolled)
 
     def step_header(self, step: Explained) -> str:

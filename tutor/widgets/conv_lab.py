@@ -35,7 +35,8 @@ GROUP_GAP = 2  # columns between two output channels' kernels
 PAD_TEXT = "(0)"  # a padding cell: a zero that is not in the input, told apart without colour too
 RELAYOUT_AFTER = 0.1  # seconds: a terminal being resized sends many sizes
 ALL_TERMS_UP_TO = 25  # a 5x5 kernel's products are written out; of a larger one, its first row
-MAX_CHANNEL_LINES = 4  # input channels written out term by term; the others are in the sum
+MAX_CHANNEL_LINES = 4  # input channels written out term by term; the others are in the sum. More
+# than this, and the lab shows one input channel at a time, with its kernels and its products.
 
 
 def kernel_label(address: Address, one_channel: bool) -> str:
@@ -52,8 +53,12 @@ class ConvLabView(LabView):
 Every number comes from `nn.Conv2d`. **Tab** moves between settings and grids; edit the input
 or a kernel and the outputs are recomputed. On a setting, **← / →** change it (a preset sets
 them all). **n** / **p** step through the output cells, **Space** plays or pauses, **r**
-restores the lesson's values, **c** shows the PyTorch code of the lab.
+restores the lesson's values, **c** shows the PyTorch code of the lab. With more than four
+input channels, one is shown at a time, with its kernels and its products: choose it with
+**← / →** on *input channel*.
 """
+
+    input_channel = 0  # the one input channel shown, when there are too many to show them all
 
     def make_session(self):
         from tutor.labs.conv import ConvSession
@@ -72,10 +77,15 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
         if "settings" in self.show:
             yield Plain(s.arithmetic(), id="arithmetic")
         if "input" in self.show:
-            yield Plain(f"Input a {shape_text(s.x.shape)} [batch, channels, height, width]{s.heading_note()}",
-                        classes="lab-heading", id="input-heading")
+            one = self.one_input()
+            yield Plain(f"Input a {shape_text(s.x.shape)} [batch, channels, height, width]{s.heading_note()}"
+                        + ("; one channel at a time:" if one else ""), classes="lab-heading", id="input-heading")
+            if one:
+                channels = s.x.shape[1]
+                yield Stepper("input channel", range(channels), self.input_channel, id="input-channel",
+                              names=[f"{i} of {channels}" for i in range(channels)])
             yield Flow(*(TensorGrid(s.slice(a), editable=True, label=f"channel {a.index[0]}", address=a)
-                         for a in s.input_addresses()), classes="lab-row", id="inputs")
+                         for a in self.shown_inputs()), classes="lab-row", id="inputs")
         self.layout_choice, self._layout_width = self._layout(), self.size.width
         if self.layout_choice == "all":
             yield from self._all_channels_rows()
@@ -155,7 +165,39 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
         channels to step to, they are slots that follow the step."""
         slots = one_channel and self.session.output_shape[0] > 1
         return [TensorGrid(self.session.slice(a), editable=True, label=kernel_label(a, one_channel), address=a,
-                           id=f"w-slot-{a.index[1]}" if slots else None) for a in self.session.kernel_addresses(out)]
+                           id=f"w-slot-{slot}" if slots else None) for slot, a in enumerate(self.shown_kernels(out))]
+
+    # --- one input channel at a time ----------------------------------------------------------
+    def one_input(self) -> bool:
+        """Whether the input has more channels than the arithmetic writes out: then one is shown,
+        with the kernels that read it and its products (a 16-channel 64x64 input drawn whole is
+        a page of grids, and the window and its sum far apart)."""
+        s = self.session
+        return "input" in self.show and s.layer.groups == 1 and s.x.shape[1] > MAX_CHANNEL_LINES
+
+    def shown_inputs(self) -> list[Address]:
+        addresses = self.session.input_addresses()
+        if not self.one_input():
+            return addresses
+        self.input_channel = min(self.input_channel, len(addresses) - 1)
+        return [addresses[self.input_channel]]
+
+    def shown_kernels(self, out: int) -> list[Address]:
+        """The kernels of output channel ``out`` on the page: those that read the shown input."""
+        addresses = self.session.kernel_addresses(out)
+        return [addresses[self.input_channel]] if self.one_input() else addresses
+
+    @on(Stepper.Changed, "#input-channel")
+    async def _input_channel_chosen(self, event: Stepper.Changed) -> None:
+        event.stop()
+        async with self._rebuilding:
+            if event.value == self.input_channel:
+                return
+            self.input_channel = event.value
+            await self._rebuild(keep_step=True)
+            for stepper in self.query("#input-channel").results(Stepper):
+                stepper.focus(scroll_visible=False)
+        self.say(f"Input channel {self.input_channel} is shown, with its kernels and its products.")
 
     def intro(self) -> str:
         if "kernels" not in self.show:
@@ -167,11 +209,11 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
         values = self.session.settings()
         if self.spec.presets:
             names = (CUSTOM, *(preset.name for preset in self.spec.presets))
-            yield Stepper("preset", names, self.session.preset_name(), id="set-preset")
+            yield Stepper("preset", names, self.session.preset_name(), id="set-preset", classes="setting")
         for name, label, choices in SETTINGS:
-            yield Stepper(label, choices, values[name], id=f"set-{name}")
+            yield Stepper(label, choices, values[name], id=f"set-{name}", classes="setting")
 
-    @on(Stepper.Changed)
+    @on(Stepper.Changed, ".setting")
     async def _setting_changed(self, event: Stepper.Changed) -> None:
         event.stop()
         name = event.stepper.id.removeprefix("set-")
@@ -279,7 +321,7 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
     def _follow_channel(self, out: int) -> None:
         """When only one output channel is shown, its kernels and map follow the step."""
         s = self.session
-        slots = [(f"#w-slot-{i}", a, kernel_label(a, True)) for i, a in enumerate(s.kernel_addresses(out))
+        slots = [(f"#w-slot-{i}", a, kernel_label(a, True)) for i, a in enumerate(self.shown_kernels(out))
                  if "kernels" in self.show]
         slots.append(("#y-slot", Address("y", (out,)), f"c(a)[0, {out}]"))
         if self.query_one("#y-slot", TensorGrid).address == slots[-1][1]:
@@ -301,7 +343,8 @@ restores the lesson's values, **c** shows the PyTorch code of the lab.
 
     def explain(self, cell) -> Explained:
         k = self.session.layer.kernel_size
-        return self.session.explain(cell, None if k * k <= ALL_TERMS_UP_TO else k, MAX_CHANNEL_LINES)
+        written = (self.input_channel,) if self.one_input() else range(MAX_CHANNEL_LINES)
+        return self.session.explain(cell, None if k * k <= ALL_TERMS_UP_TO else k, written)
 
     def step_header(self, step: Explained) -> str:
         o, r, c = step.cell

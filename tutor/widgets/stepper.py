@@ -46,8 +46,8 @@ class Stepper(Widget, can_focus=True):
             return self.stepper
 
     def __init__(self, label: str, choices: Sequence[Any], value: Any, *, names: Sequence[str] | None = None,
-                 id: str | None = None) -> None:
-        super().__init__(id=id)
+                 id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
         self.label = label
         self.choices = list(choices)
         self.names = list(names) if names else [str(choice) for choice in self.choices]
