@@ -8,6 +8,7 @@ import torch
 from conftest import goto_page, grid, screen_text, settle, shown, tab_to
 from torch import nn
 
+from tutor.labs.session import Address
 from tutor.numbers import column_format, fixed
 
 LAB_PAGE = 3  # "Under the hood, live": every part shown
@@ -361,20 +362,23 @@ async def test_an_input_of_many_channels_is_shown_one_channel_at_a_time(make_app
                 c.bias.copy_(torch.tensor(session.bias))
                 return c(torch.tensor(session.x))
 
-        def inputs() -> list[str]:
-            return [g.id for g in app.screen.query("#inputs TensorGrid")]
+        def inputs() -> list[Address]:
+            return [g.address for g in app.screen.query("#inputs TensorGrid")]
 
-        assert inputs() == ["x-0"] and {g.id for g in app.screen.query("#kernels TensorGrid")} == {"w-0-0", "w-1-0"}
+        assert inputs() == [Address("x", (0,))]
+        assert [g.address for g in app.screen.query("#kernels TensorGrid")] == [Address("w", (0, 0)), Address("w", (1, 0))]
         await pilot.press("n")
         text = steps_text(app)
         assert "in 0:  " in text and "in 1-5:  5 more input channels" in text
         assert f"= {fixed(float(conv()[0, 0, 0, 1]), column_format(shown(app, 'y-0'))[1])}" in text
 
         await tab_to(app, pilot, "input-channel")
-        await pilot.press("right", "right")
+        await pilot.press("right", "right")  # in a burst: each steps from the channel shown
         await settle(app, pilot)
-        assert inputs() == ["x-2"] and {g.id for g in app.screen.query("#kernels TensorGrid")} == {"w-0-2", "w-1-2"}
-        np.testing.assert_array_equal(shown(app, "x-2"), np.asarray(session.x[0, 2], dtype=np.float32))
+        grids = app.screen.query("#lab TensorGrid")
+        assert [g.address for g in grids if g.address.tensor in "xw"] == [
+            Address("x", (2,)), Address("w", (0, 2)), Address("w", (1, 2))]
+        np.testing.assert_array_equal(shown(app, "x-shown"), np.asarray(session.x[0, 2], dtype=np.float32))
         text = steps_text(app)
         window = torch.tensor(session.x)[0, 2, 0:3, 1:4] * torch.tensor(session.weight)[0, 2]
         assert "in 2:  " in text and "in 0-1, 3-5:  5 more" in text
@@ -384,10 +388,45 @@ async def test_an_input_of_many_channels_is_shown_one_channel_at_a_time(make_app
         for _ in range(6):  # past the last channel: it stays there
             await pilot.press("right")
         await settle(app, pilot)
-        assert inputs() == ["x-5"]
+        assert inputs() == [Address("x", (5,))] and app.focused.id == "input-channel"
 
-        await tab_to(app, pilot, "x-5")
+        await tab_to(app, pilot, "x-shown")
         await pilot.press("7", "enter")
         await settle(app, pilot)
         assert session.x[0, 5, 0, 0] == 7
         np.testing.assert_allclose(shown(app, "y-0"), conv()[0, 0].detach().numpy(), atol=1e-4)
+
+
+async def test_an_arrow_then_enter_typed_fast_edits_the_cell_the_arrow_moved_to(make_app):
+    """Found by a learner (tmux send-keys "Right Enter"): the edit opened on the old cell."""
+    from textual import events
+
+    app = make_app("convolution")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_lab(app, pilot)
+        await tab_to(app, pilot, "x-0")
+        for key, character in (("right", None), ("enter", "\r"), ("9", "9"), ("enter", "\r")):
+            app.post_message(events.Key(key, character))
+        await settle(app, pilot)
+        assert shown(app, "x-0")[0, :2].tolist() == [0, 9]
+
+
+async def test_a_grid_focused_with_its_cursor_out_of_view_edits_a_cell_in_view(make_app, tmp_path):
+    """Found by a learner at 80x24: the input's view had followed the window down, the cursor
+    stayed at (0, 0), out of view, and Enter edited a cell nobody could see."""
+    (tmp_path / "wide.toml").write_text(WIDE_LESSON)
+    app = make_app("wide", folder=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        for _ in range(11):
+            await pilot.press("n")
+        await settle(app, pilot)
+        x = grid(app, "x-shown")
+        top, rows = x.view[0], x.view_size[0]
+        assert top > 0, "the view followed the window down"
+        await tab_to(app, pilot, "x-shown")
+        row, col = x.cursor
+        assert top <= row < top + rows
+        await pilot.press("5", "enter")
+        await settle(app, pilot)
+        assert app.screen.query_one("#lab").session.x[0, 0, row, col] == 5

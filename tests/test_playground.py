@@ -198,6 +198,17 @@ async def test_keys_in_a_burst_act_in_order_on_what_is_computed(make_app):
         await settle(app, pilot)
         await settle(app, pilot)
         assert lab.session.layer.bias == bias == app.screen.query_one("#set-bias").value
+        await tab_to(app, pilot, "set-preset")  # found by a learner: the Right after an r was lost
+        await pilot.press("r")
+        await settle(app, pilot)
+        start = lab.session.preset_name()  # the lesson's
+        for key, character in [("right", None)] * 3 + [("r", "r"), ("right", None)]:
+            app.post_message(events.Key(key, character))
+        await settle(app, pilot)
+        await settle(app, pilot)
+        stepper = app.screen.query_one("#set-preset")
+        after = stepper.choices[stepper.choices.index(start) + 1]
+        assert (lab.session.preset_name(), stepper.value) == (after, after)
 
 
 async def test_a_refused_value_is_stepped_over_to_the_next_that_torch_accepts(make_app):

@@ -30,9 +30,12 @@ async def test_settings_switch_by_keys_and_recompute(make_app):
     async with app.run_test(size=(120, 40)) as pilot:
         await goto_page(app, pilot, SETTINGS_PAGE)
         await tab_to(app, pilot, "set-kind")
+        max_rows = len(text(app, "#steps").splitlines())  # max pooling: the window, then the winner
         await pilot.press("right")  # AvgPool2d
         assert shown(app, "y-0").tolist() == nn.AvgPool2d(2)(X)[0, 0].tolist()
         assert "(1 + 1 + 5 + 6) / 4 = 13 / 4 = 3.25" in text(app, "#steps")
+        assert len(text(app, "#steps").rstrip("\n").splitlines()) < max_rows
+        assert not text(app, "#steps").endswith("\n"), "the box keeps no rows of max pooling's sums"
         await pilot.press("n", "n")  # (3 + 2 + 1 + 2) / 4 = 2, which the map writes 2.00
         assert text(app, "#steps").startswith("output[0, 0, 1, 0] = 2.00")  # as the map writes it
         assert shown(app, "y-0")[1, 0] == 2.0

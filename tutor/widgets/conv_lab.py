@@ -82,9 +82,10 @@ input channels, one is shown at a time, with its kernels and its products: choos
                         + ("; one channel at a time:" if one else ""), classes="lab-heading", id="input-heading")
             if one:
                 channels = s.x.shape[1]
-                yield Stepper("input channel", range(channels), self.input_channel, id="input-channel",
-                              names=[f"{i} of {channels}" for i in range(channels)])
-            yield Flow(*(TensorGrid(s.slice(a), editable=True, label=f"channel {a.index[0]}", address=a)
+                yield Stepper(f"input channel (0-{channels - 1})", range(channels), self.input_channel,
+                              id="input-channel")
+            yield Flow(*(TensorGrid(s.slice(a), editable=True, label=f"channel {a.index[0]}", address=a,
+                                    id="x-shown" if one else None)
                          for a in self.shown_inputs()), classes="lab-row", id="inputs")
         self.layout_choice, self._layout_width = self._layout(), self.size.width
         if self.layout_choice == "all":
@@ -164,8 +165,10 @@ input channels, one is shown at a time, with its kernels and its products: choos
         """The kernels of output channel ``out``; shown alone (``one_channel``) and with more
         channels to step to, they are slots that follow the step."""
         slots = one_channel and self.session.output_shape[0] > 1
+        shown = "w-{}-shown" if self.one_input() else None  # they follow the input channel shown
         return [TensorGrid(self.session.slice(a), editable=True, label=kernel_label(a, one_channel), address=a,
-                           id=f"w-slot-{slot}" if slots else None) for slot, a in enumerate(self.shown_kernels(out))]
+                           id=f"w-slot-{slot}" if slots else shown and shown.format(out))
+                for slot, a in enumerate(self.shown_kernels(out))]
 
     # --- one input channel at a time ----------------------------------------------------------
     def one_input(self) -> bool:
@@ -189,15 +192,39 @@ input channels, one is shown at a time, with its kernels and its products: choos
 
     @on(Stepper.Changed, "#input-channel")
     async def _input_channel_chosen(self, event: Stepper.Changed) -> None:
+        """Another input channel: the grids that show one, and the kernels that read it, show the
+        new one in place (no rebuild: the setting keeps the focus, and keys typed meanwhile)."""
         event.stop()
-        async with self._rebuilding:
-            if event.value == self.input_channel:
+        async with self._rebuilding:  # after a rebuild under way: its grids are the ones to change
+            channels = self.session.x.shape[1]
+            channel = min(max(self.input_channel + event.delta, 0), channels - 1)  # a burst steps from here
+            event.stepper.set_reactive(Stepper.value, channel)
+            event.stepper.refresh()
+            if channel == self.input_channel or not self.one_input():
                 return
-            self.input_channel = event.value
-            await self._rebuild(keep_step=True)
-            for stepper in self.query("#input-channel").results(Stepper):
-                stepper.focus(scroll_visible=False)
-        self.say(f"Input channel {self.input_channel} is shown, with its kernels and its products.")
+            old, self.input_channel = self.input_channel, channel
+            one_channel = self.layout_choice != "all"
+            for grid in list(self.grids.values()):
+                tensor, index = grid.address.tensor, grid.address.index
+                if tensor == "x":
+                    self.readdress(grid, Address("x", (channel,)), f"channel {channel}")
+                elif tensor == "w" and index[1] == old:
+                    kernel = Address("w", (index[0], channel))
+                    self.readdress(grid, kernel, kernel_label(kernel, one_channel))
+            for flow in self.query(Flow):
+                flow.reflow()
+            self.show_step()
+        self.say(f"Input channel {channel} is shown, with the kernels that read it and its products; "
+                 f"c = {self.session.layer.call()}.")
+
+    def readdress(self, grid: TensorGrid, address: Address, label: str) -> None:
+        """Make ``grid`` show another slice (a slot that follows the step or the channel chosen)."""
+        self.grids.pop(grid.address, None)
+        self._lit.discard(grid.address)
+        grid.release_width()  # another slice's numbers: as wide as they are, not as the last ones were
+        grid.address, grid.values = address, self.session.slice(address)
+        grid.border_title = plain(label)
+        self.grids[address] = grid
 
     def intro(self) -> str:
         if "kernels" not in self.show:
@@ -217,13 +244,10 @@ input channels, one is shown at a time, with its kernels and its products: choos
     async def _setting_changed(self, event: Stepper.Changed) -> None:
         event.stop()
         name = event.stepper.id.removeprefix("set-")
-        value, previous = self.asked(event)
-        if name == "preset" and self.session.preset(value) is None:
-            self.show_settings()  # "custom" is reached by changing a setting
-            return
         async with self._rebuilding:  # one rebuild at a time, however fast keys come
-            if value == previous:
-                self.show_settings()
+            value, previous = self.asked(event)  # after the changes queued before it (an r, a rebuild)
+            if value == previous or (name == "preset" and self.session.preset(value) is None):
+                self.show_settings()  # "custom" is reached by changing a setting
                 return
             refusal, taken = self._apply_setting(name, event.stepper, value, previous)
             if taken is None:
@@ -296,12 +320,8 @@ input channels, one is shown at a time, with its kernels and its products: choos
                 grid.dropped = self.session.dropped
         super().refresh_views()
 
-    def show_settings(self) -> None:
-        super().show_settings()
-        for stepper in self.query("#set-preset").results(Stepper):
-            if stepper.value != (preset := self.session.preset_name()):
-                stepper.set_reactive(Stepper.value, stepper.validate_value(preset))
-                stepper.refresh()
+    def setting_values(self) -> dict:
+        return {**self.session.settings(), "preset": self.session.preset_name()}
 
     async def restore(self) -> None:
         reshaped = self.session.layer != self.spec.layer or self.session.x.shape != self.spec.input_shape
@@ -320,20 +340,13 @@ input channels, one is shown at a time, with its kernels and its products: choos
 
     def _follow_channel(self, out: int) -> None:
         """When only one output channel is shown, its kernels and map follow the step."""
-        s = self.session
         slots = [(f"#w-slot-{i}", a, kernel_label(a, True)) for i, a in enumerate(self.shown_kernels(out))
                  if "kernels" in self.show]
         slots.append(("#y-slot", Address("y", (out,)), f"c(a)[0, {out}]"))
         if self.query_one("#y-slot", TensorGrid).address == slots[-1][1]:
             return  # the same channel as before
         for selector, address, label in slots:
-            grid = self.query_one(selector, TensorGrid)
-            self.grids.pop(grid.address, None)
-            self._lit.discard(grid.address)
-            grid.release_width()  # another channel's numbers: as wide as they are, not as the last ones were
-            grid.address, grid.values = address, s.slice(address)
-            grid.border_title = plain(label)
-            self.grids[address] = grid
+            self.readdress(self.query_one(selector, TensorGrid), address, label)
         for flow in self.query("#channel, #kernels").results(Flow):
             flow.reflow()
 

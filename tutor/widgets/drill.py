@@ -21,6 +21,7 @@ from tutor.labs.drill import Question, question
 from tutor.labs.review import review_question
 from tutor.widgets.prose import Prose
 from tutor.widgets.text import Plain
+from tutor.widgets.verdict import show_verdict
 
 
 class QuestionCard(Vertical):
@@ -126,10 +127,7 @@ class QuestionCard(Vertical):
     def _say(self, text: str, state: str) -> None:
         feedback = self.query_one("#drill-feedback", Plain)
         feedback.update(text)
-        feedback.set_class(state == "wrong", "-wrong")
-        feedback.set_class(state == "correct", "-correct")
-        if state == "wrong":  # the answer stays, selected: typing replaces it, an arrow edits it
-            self.query_one("#answer", Input).select_all()
+        show_verdict(feedback, self.query_one("#answer", Input), state)
 
 
 class DrillCard(QuestionCard):

@@ -24,6 +24,7 @@ from tutor.course.progress import ExerciseRecord
 from tutor.labs.expected import expected
 from tutor.widgets.prose import Prose
 from tutor.widgets.text import Plain
+from tutor.widgets.verdict import show_verdict
 
 PLACEHOLDERS = {
     "shape": "a shape, e.g. [1, 2, 4, 4] or 1x2x4x4 — then Enter",
@@ -215,10 +216,7 @@ this help from there.
         self._verdict = text
         feedback = self._put("feedback", text)
         feedback.remove_class("-stale")
-        feedback.set_class(state == "wrong", "-wrong")
-        feedback.set_class(state == "correct", "-correct")
-        if state == "wrong":  # the answer stays, selected: typing replaces it, an arrow edits it
-            self.query_one("#answer", Input).select_all()
+        show_verdict(feedback, self.query_one("#answer", Input), state)
         self.call_after_refresh(self.scroll_visible)  # the verdict appears below the box: show it
 
     def _show_solution(self) -> None:

@@ -119,6 +119,10 @@ class LabView(Vertical):
         self.reading = False  # a refusal is on the status line: the page keeps it in view
         self._stage_parts: tuple[Widget | None, ...] = (None, None, None)
         self._page: Widget | None = None
+        # The arithmetic's box keeps the rows of its longest sum (see reserve_rows), measured for
+        # a width and the settings in use: None when they are to be measured again.
+        self._steps: Lines | None = None
+        self._steps_rows, self._steps_width = 0, None
         self._rebuilding = asyncio.Lock()  # settings, a reset and a relayout all rebuild the body
 
     def in_turn(self, job: Callable[[], Awaitable[None]], group: str) -> None:
@@ -172,26 +176,33 @@ class LabView(Vertical):
         self.reset()
 
     def asked(self, event: Stepper.Changed) -> tuple[Any, Any]:
-        """The value a setting's key asks for and the one it steps from, counted from the value the
-        session computes with: a key pressed in a burst, before the lab caught up (or after an
-        ``r`` not yet carried out), steps from there, not from what the setting showed."""
+        """The value a setting's key asks for and the one it steps from: the key's step counted
+        from the value the session computes with. A key pressed in a burst, before the lab caught
+        up (or after an ``r`` not yet carried out), steps from there, not from what the setting
+        showed."""
         stepper, name = event.stepper, (event.stepper.id or "").removeprefix("set-")
-        now = (self.session.settings() if hasattr(self.session, "settings") else {}).get(name, event.previous)
-        choices = stepper.choices
-        if now not in choices or event.previous not in choices:
+        now = self.setting_values().get(name, event.previous)
+        if now not in stepper.choices:
             return event.value, event.previous
-        delta = choices.index(event.value) - choices.index(event.previous)
-        return choices[min(max(choices.index(now) + delta, 0), len(choices) - 1)], now
+        index = min(max(stepper.choices.index(now) + event.delta, 0), len(stepper.choices) - 1)
+        return stepper.choices[index], now
+
+    def setting_values(self) -> dict:
+        """What the session computes with, by setting name (a setting's id is ``set-`` and it)."""
+        return self.session.settings() if hasattr(self.session, "settings") else {}
 
     def show_settings(self) -> None:
         """Every setting shows the value the session computes with. After each change, taken or
         refused: within a burst of keys a change's ``previous`` may already be stale."""
-        values = self.session.settings() if hasattr(self.session, "settings") else {}
+        values = self.setting_values()
         for stepper in self.query(Stepper).results(Stepper):
             name = (stepper.id or "").removeprefix("set-")
             if name in values and stepper.value != values[name]:
                 stepper.set_reactive(Stepper.value, stepper.validate_value(values[name]))
                 stepper.refresh()
+        self._steps_width = None  # new settings, new sums (max pooling's two rows, average's one)
+        if self.reserve_rows():
+            self.call_after_refresh(self.fit)
 
     def window_span(self) -> int:
         """Cells a side that one window covers in the input (a dilated kernel's, gaps included)."""
@@ -357,7 +368,9 @@ class LabView(Vertical):
         parts change): a step looks nothing up in the page."""
         self.grids = {grid.address: grid for grid in self.query(TensorGrid) if grid.address is not None}
         self._lit &= set(self.grids)
-        self._steps = next(iter(self.query("#steps").results(Lines)), None)
+        steps = next(iter(self.query("#steps").results(Lines)), None)
+        if steps is not self._steps:  # a new box: its rows are measured when it is laid out
+            self._steps, self._steps_rows, self._steps_width = steps, 0, None
         # The stage's parts and the page that scrolls it, looked up once: a step scrolls to them.
         self._stage_parts = tuple(next(iter(self.query(part)), None) for part in ("#input-heading", "#inputs", "#steps"))
         self._page = next(iter(self.screen.query("#page")), None)
@@ -468,7 +481,7 @@ class LabView(Vertical):
     def show_step(self) -> None:
         """Highlight the selected cell's window and write out its arithmetic. Only the grids
         that were or become highlighted are touched: a step costs the same at any lab size."""
-        box = getattr(self, "_steps", None)
+        box = self._steps
         if not self.stepping or box is None or not box.is_attached:  # none while a new layer's grids are being mounted
             return
         step = self.explain(self.step)
@@ -485,8 +498,8 @@ class LabView(Vertical):
         # sample, see reserve_rows): a height that changed with the numbers would lay out (and
         # repaint, and scroll) the whole page on a key.
         rows = _footprint(box, text)[0]
-        box._tutor_rows = max(getattr(box, "_tutor_rows", 0), rows)
-        set_text(box, text + "\n" * (box._tutor_rows - rows))  # padded to the rows it has had
+        self._steps_rows = max(self._steps_rows, rows)
+        set_text(box, text + "\n" * (self._steps_rows - rows))  # padded to the rows it has had
 
     def step_text(self, step: Explained, width: int) -> str:
         """The header and the arithmetic of a step, broken to lines of ``width``."""
@@ -496,14 +509,14 @@ class LabView(Vertical):
         """Give the arithmetic's box the rows of the longest sum among a sample of cells (all of
         them in a small lab), once for each width it has: a step then rarely makes it taller.
         Whether its rows changed."""
-        box = getattr(self, "_steps", None)
+        box = self._steps
         width = box.content_size.width if box is not None and box.is_attached else 0
-        if not self.stepping or not width or getattr(box, "_tutor_width", None) == width:
+        if not self.stepping or not width or self._steps_width == width:
             return False
         shape = self.step_shape()
         total = shape[0] * shape[1] * shape[2]
         picks = range(total) if total <= 2 * samples else {i * (total - 1) // (samples - 1) for i in range(samples)}
         rows = max(_footprint(box, self.step_text(self.explain(unflat(i, shape)), width))[0] for i in picks)
-        changed, box._tutor_width, box._tutor_rows = rows != getattr(box, "_tutor_rows", 0), width, rows
+        changed, self._steps_width, self._steps_rows = rows != self._steps_rows, width, rows
         self.show_step()
         return changed

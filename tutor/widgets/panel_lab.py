@@ -186,8 +186,11 @@ lesson's values.
 
         event.stop()
         name = event.stepper.id.removeprefix("set-")
+        value, now = self.asked(event)
+        if value == now:
+            self.show_settings()  # a key at an end: nothing to change
+            return
         try:
-            value, _ = self.asked(event)
             self.session.reconfigure(name, value)
         except LayerError as error:
             self.say(f"{error} The last good settings are kept.", error=True)

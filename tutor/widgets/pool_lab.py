@@ -80,8 +80,12 @@ step the window, **Space** plays, **r** restores the lesson's values.
         from tutor.engine.layers import LayerError
 
         event.stop()
+        value, now = self.asked(event)
+        if value == now:
+            self.show_settings()  # a key at an end: nothing to change
+            return
         try:
-            self.session.reconfigure(event.stepper.id.removeprefix("set-"), self.asked(event)[0])
+            self.session.reconfigure(event.stepper.id.removeprefix("set-"), value)
         except LayerError as error:
             self.say(f"{error} The last good settings are kept.", error=True)
             self.show_settings()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from textual.binding import Binding
@@ -36,10 +37,15 @@ class Stepper(Widget, can_focus=True):
 
     value: reactive[Any] = reactive(None)
 
+    @dataclass
     class Changed(Message):
-        def __init__(self, stepper: Stepper, value: Any, previous: Any) -> None:
-            super().__init__()
-            self.stepper, self.value, self.previous = stepper, value, previous
+        """The learner stepped the setting ``delta`` choices on, from ``previous`` to ``value``:
+        the owner may step from the value it really uses (keys in a burst outrun it)."""
+
+        stepper: Stepper
+        value: Any
+        previous: Any
+        delta: int
 
         @property
         def control(self) -> Stepper:
@@ -74,11 +80,13 @@ class Stepper(Widget, can_focus=True):
         return plain(f"{self.label} {left} {self.names[index]} {right}", multiline=False)
 
     def action_change(self, delta: int) -> None:
+        """Step to the previous or next choice, and say so. At an end the key is still said (with
+        the value unchanged): the owner may be stepping from another value than the one shown,
+        which keys in a burst (an ``r`` before this one) have not yet caught up with."""
         index = self.choices.index(self.value)
         target = min(max(index + delta, 0), len(self.choices) - 1)
-        if target != index:
-            previous, self.value = self.value, self.choices[target]
-            self.post_message(self.Changed(self, self.value, previous))
+        previous, self.value = self.value, self.choices[target]
+        self.post_message(self.Changed(self, self.value, previous, delta))
 
 
 def _number(value: Any) -> bool:

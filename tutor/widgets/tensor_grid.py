@@ -38,6 +38,7 @@ from tutor.widgets.text import plain
 # A cell holds at most this much: the grid is for reading, not for big numbers.
 CELL_LIMIT = 9999.0
 _EDIT_STARTERS = set("0123456789.-+")
+_MOVES = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
 BURST_SECONDS = 0.05  # keys this close behind one the grid passed on belong to the same paste
 SHADES = " ░▒▓█"  # a heat map without colour: denser means larger in magnitude
 
@@ -405,8 +406,16 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
             self.border_subtitle = plain(value if self.has_focus else "")
 
     def on_focus(self) -> None:
+        self.cursor = self._in_view(self.cursor)  # Enter edits the cell the learner sees marked
         self._show_cursor_value()
         self.refresh()
+
+    def _in_view(self, cell: tuple[int, int]) -> tuple[int, int]:
+        """The cell of the view nearest to ``cell`` (padding is not a cell)."""
+        (top, left), (rows, cols), pad = self.view, self.view_size, self.pad
+        row = min(max(cell[0], top - pad), top - pad + rows - 1)
+        col = min(max(cell[1], left - pad), left - pad + cols - 1)
+        return self.validate_cursor((row, col))
 
     def on_blur(self) -> None:
         self.editing = None
@@ -438,7 +447,11 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
                 self._passed_at = event.time
             if event.time - getattr(self, "_passed_at", -1.0) < BURST_SECONDS:
                 return
-            if self.editable and (event.character in _EDIT_STARTERS or event.key == "enter"):
+            if event.key in _MOVES:  # here too, not by binding: an arrow then Enter, typed fast, edits
+                self.action_move(*_MOVES[event.key])  # the cell the arrow moved to
+                event.stop()
+                event.prevent_default()
+            elif self.editable and (event.character in _EDIT_STARTERS or event.key == "enter"):
                 # Here, not by the Enter binding (kept for the footer and the help): a binding
                 # acts after the key has gone up to the app, behind keys typed right after it.
                 self.editing = "" if event.key == "enter" else event.character
