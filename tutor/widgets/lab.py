@@ -119,10 +119,10 @@ class LabView(Vertical):
         self.reading = False  # a refusal is on the status line: the page keeps it in view
         self._stage_parts: tuple[Widget | None, ...] = (None, None, None)
         self._page: Widget | None = None
-        # The arithmetic's box keeps the rows of its longest sum (see reserve_rows), measured for
-        # a width and the settings in use: None when they are to be measured again.
+        # The arithmetic's box keeps the rows of its longest sum (see reserve_rows), and the width
+        # and settings they were measured for.
         self._steps: Lines | None = None
-        self._steps_rows, self._steps_width = 0, None
+        self._steps_rows, self._steps_measured = 0, None
         self._rebuilding = asyncio.Lock()  # settings, a reset and a relayout all rebuild the body
 
     def in_turn(self, job: Callable[[], Awaitable[None]], group: str) -> None:
@@ -200,8 +200,7 @@ class LabView(Vertical):
             if name in values and stepper.value != values[name]:
                 stepper.set_reactive(Stepper.value, stepper.validate_value(values[name]))
                 stepper.refresh()
-        self._steps_width = None  # new settings, new sums (max pooling's two rows, average's one)
-        if self.reserve_rows():
+        if self.reserve_rows():  # new settings, new sums (max pooling's two rows, average's one)
             self.call_after_refresh(self.fit)
 
     def window_span(self) -> int:
@@ -370,7 +369,7 @@ class LabView(Vertical):
         self._lit &= set(self.grids)
         steps = next(iter(self.query("#steps").results(Lines)), None)
         if steps is not self._steps:  # a new box: its rows are measured when it is laid out
-            self._steps, self._steps_rows, self._steps_width = steps, 0, None
+            self._steps, self._steps_rows, self._steps_measured = steps, 0, None
         # The stage's parts and the page that scrolls it, looked up once: a step scrolls to them.
         self._stage_parts = tuple(next(iter(self.query(part)), None) for part in ("#input-heading", "#inputs", "#steps"))
         self._page = next(iter(self.screen.query("#page")), None)
@@ -507,16 +506,17 @@ class LabView(Vertical):
 
     def reserve_rows(self, samples: int = 16) -> bool:
         """Give the arithmetic's box the rows of the longest sum among a sample of cells (all of
-        them in a small lab), once for each width it has: a step then rarely makes it taller.
-        Whether its rows changed."""
+        them in a small lab), once for each width and settings it has: a step then rarely makes
+        it taller, and a key that changes no setting measures nothing. Whether its rows changed."""
         box = self._steps
         width = box.content_size.width if box is not None and box.is_attached else 0
-        if not self.stepping or not width or self._steps_width == width:
+        measured = (width, self.setting_values())
+        if not self.stepping or not width or self._steps_measured == measured:
             return False
         shape = self.step_shape()
         total = shape[0] * shape[1] * shape[2]
         picks = range(total) if total <= 2 * samples else {i * (total - 1) // (samples - 1) for i in range(samples)}
         rows = max(_footprint(box, self.step_text(self.explain(unflat(i, shape)), width))[0] for i in picks)
-        changed, self._steps_width, self._steps_rows = rows != self._steps_rows, width, rows
+        changed, self._steps_measured, self._steps_rows = rows != self._steps_rows, measured, rows
         self.show_step()
         return changed
