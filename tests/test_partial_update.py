@@ -3,6 +3,7 @@ drawn, the terminal must show exactly what a full repaint would. A virtual termi
 the bytes every frame writes and is compared, cell by cell, with Textual's full render of the
 same screen."""
 
+import random
 import re
 
 import pytest
@@ -18,6 +19,34 @@ from tutor.screens.base import DirtyOnlyCompositor, needed
 from tutor.screens.writes import FullUpdate, SpansUpdate
 
 ESCAPE = re.compile(r"\x1b\[([0-9;]*)([A-Za-z])")
+OFF = {"22": {"1", "2"}, "23": {"3"}, "24": {"4"}, "25": {"5", "6"}, "27": {"7"}, "28": {"8"}, "29": {"9"}}
+
+
+def apply_sgr(style: tuple, codes: str) -> tuple:
+    """The terminal's style (attributes, foreground, background) after ``ESC[codes m``, as a
+    terminal reads it: one code at a time, a colour taking its parameters with it."""
+    flags, color, background = set(style[0]), style[1], style[2]
+    params = codes.split(";") if codes else ["0"]
+    while params:
+        code = params.pop(0)
+        if code in ("", "0"):
+            flags, color, background = set(), "", ""
+        elif code in ("38", "48"):
+            taken = 2 if params[0] == "5" else 4
+            value = ";".join([code, *params[:taken]])
+            del params[:taken]
+            color, background = (value, background) if code == "38" else (color, value)
+        elif code in ("39", "49"):
+            color, background = ("", background) if code == "39" else (color, "")
+        elif code in OFF:
+            flags -= OFF[code]
+        elif 30 <= int(code) <= 37 or 90 <= int(code) <= 97:
+            color = code
+        elif 40 <= int(code) <= 47 or 100 <= int(code) <= 107:
+            background = code
+        else:
+            flags.add(code)
+    return frozenset(flags), color, background
 
 
 class VirtualTerminal:
@@ -25,11 +54,12 @@ class VirtualTerminal:
 
     def __init__(self, width: int, height: int) -> None:
         self.width, self.height = width, height
-        self.cells = [[(" ", "")] * width for _ in range(height)]
+        self.cells = [[(" ", (frozenset(), "", ""))] * width for _ in range(height)]
+        self.touched: set[int] = set()  # rows written to, since the owner last cleared it
 
     def write(self, data: str) -> None:
         x = y = 0
-        style, position = "", 0
+        style, position = (frozenset(), "", ""), 0
         for match in [*ESCAPE.finditer(data), None]:
             end = match.start() if match else len(data)
             for char in data[position:end]:
@@ -38,16 +68,17 @@ class VirtualTerminal:
                     y += char == "\n"
                 elif 0 <= y < self.height and 0 <= x < self.width:
                     self.cells[y][x] = (char, style)
+                    self.touched.add(y)
                     x += 1
             if match is None:
+                self.style = style  # what the next write starts from
                 break
             codes, command = match.groups()
             if command == "H":
                 row, col = (codes or "1;1").split(";")
                 y, x = int(row) - 1, int(col) - 1
-            elif command == "m":  # codes after a reset (0) replace the style; others add to it
-                first, _, rest = codes.partition(";")
-                style = rest if first in ("", "0") else ";".join(filter(None, (style, codes)))
+            elif command == "m":
+                style = apply_sgr(style, codes)
             position = match.end()
 
     def rows(self) -> list[str]:
@@ -179,6 +210,79 @@ async def test_a_grid_stepped_out_of_view_shows_its_window_once_back_in_view(mak
     assert not mismatches, described(mismatches)
 
 
+LARGE_LESSON = """id = "large"
+title = "Large"
+summary = "An input larger than the screen."
+[labs.large]
+kind = "conv2d"
+input = { shape = [1, 1, 20, 20], fill = "randn" }
+layer = { in_channels = 1, out_channels = 1, kernel_size = 3 }
+seed = 0
+[[pages]]
+title = "Large"
+lab = "large"
+show = ["input", "kernels", "output", "steps"]
+"""
+
+
+async def test_a_view_moving_along_a_large_grid_writes_its_cells_not_its_border(make_app, tmp_path):
+    """Stepping along a 20x20 input at 80x24, the grid's view moves a page at a time: each
+    frame must still show what a full repaint shows, and a move rewrites the cells and the
+    'rows .. cols ..' text under them, never the top border."""
+    from tutor.widgets.tensor_grid import TensorGrid
+
+    (tmp_path / "large.toml").write_text(LARGE_LESSON)
+    app = make_app("large", folder=tmp_path)
+    mismatches: list = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        grid = app.screen.query_one("#x-0", TensorGrid)
+        terminal = await start_watching(app, pilot)
+        moves = 0
+        for _ in range(24):
+            view, subtitle = grid.view, grid.border_subtitle
+            terminal.touched.clear()
+            assert await step_and_check(app, pilot, terminal, mismatches, ["n"]) == 1
+            if grid.view != view:
+                moves += 1
+                top, bottom = grid.region.y, grid.region.bottom - 1
+                assert top not in terminal.touched and set(range(top + 1, bottom)) <= terminal.touched
+                assert grid.border_subtitle != subtitle and bottom in terminal.touched
+        assert moves >= 2
+    assert not mismatches, described(mismatches)
+
+
+def test_a_text_repaints_the_part_of_each_line_that_changed():
+    """``Lines`` repaints, of each changed line, the cells from its first change to its last:
+    written over the old screen, they must give the new one (wide characters included)."""
+    from rich.cells import cell_len
+
+    from tutor.widgets.text import changed_spans
+
+    rng = random.Random(3)
+    pieces = ["0.25", " + ", "(-1.5)", "×", "≈", "漢", " ", "= ", "x"]
+
+    def line() -> str:
+        return "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 12)))
+
+    def cells(text: str, width: int) -> list[str]:
+        shown = [c for char in text for c in [char] + [""] * (cell_len(char) - 1)]
+        return shown + [" "] * (width - len(shown))
+
+    changed = 0
+    for _ in range(2000):
+        old = [line() for _ in range(3)]
+        new = [text if rng.random() < 0.3 else (line() if rng.random() < 0.5 else text.replace("5", "7", 1))
+               for text in old]
+        width = max(map(cell_len, old + new))
+        screen = [cells(text, width) for text in old]
+        for span in changed_spans(old, new):
+            screen[span.y][span.x:span.right] = cells(new[span.y], width)[span.x:span.right]
+            changed += span.width
+        assert screen == [cells(text, width) for text in new], (old, new)
+    assert changed < 2000 * 3 * 10  # parts of lines, not whole lines
+
+
 def test_spans_are_written_from_where_they_start():
     """Textual writes a span from the start of its chop (the widget's left edge); the tutor's
     update writes the span alone, and the terminal ends up the same."""
@@ -197,25 +301,52 @@ def test_spans_are_written_from_where_they_start():
     # Textual's also rewrote the cells left of the spans with what they already were.
     written = {x for _, x1, x2 in spans for x in range(x1, x2)}
     assert [after_ours.cells[0][x] for x in sorted(written)] == [after_theirs.cells[0][x] for x in sorted(written)]
-    assert all(after_ours.cells[0][x] == (" ", "") for x in range(50) if x not in written)
+    assert all(after_ours.cells[0][x] == before.cells[0][x] for x in range(50) if x not in written)
 
 
-def test_the_pen_sets_a_style_once_for_a_run_and_leaves_the_terminal_reset():
-    """Textual wraps every segment in its style and a reset; the pen writes a style where it
-    changes. The terminal shows the same cells."""
+def shown_by(written: str, width: int) -> list:
+    """The cells ``written`` shows, and the style it leaves the terminal in."""
+    terminal = VirtualTerminal(width, 1)
+    terminal.write(written)
+    return [*terminal.cells, terminal.style]
+
+
+def test_the_pen_writes_only_what_changes_and_leaves_the_terminal_reset():
+    """Textual wraps every segment in its style and a reset; the pen writes what changes from
+    one segment to the next. The terminal shows the same cells."""
     bold, dim = Style(bold=True), Style(dim=True, color="red")
+    heat = [Style(color="#ffffff", bgcolor=shade) for shade in ("#000080", "#800000")]
     strip = Strip([Segment("ab", bold), Segment("cd", bold), Segment("ef", None), Segment("gh", dim),
-                   Segment("ij", dim), Segment("kl", bold)])
-    ours = FullUpdate([[strip]], Region(0, 0, 12, 1)).render_segments(Console())
-    theirs = LayoutUpdate([[strip]], Region(0, 0, 12, 1)).render_segments(Console())
-    assert ours.count("\x1b[0;") == 3 and ours.endswith("\x1b[0m")  # bold, dim, bold again
-    assert len(ours) < len(theirs)
-    shown = []
-    for written in (ours, theirs):
-        terminal = VirtualTerminal(12, 1)
-        terminal.write(written)
-        shown.append(terminal.cells)
-    assert shown[0] == shown[1]
+                   Segment("ij", dim), Segment("kl", bold), Segment("mn", heat[0]), Segment("op", heat[1])])
+    console = Console(color_system="256")
+    ours = FullUpdate([[strip]], Region(0, 0, 16, 1)).render_segments(console)
+    theirs = LayoutUpdate([[strip]], Region(0, 0, 16, 1)).render_segments(console)
+    # bold; a reset; dim and red; a reset and bold; a reset and the first heat colour; then
+    # the second background alone, and the reset that ends the frame
+    assert ours == ("\x1b[1;1H\x1b[1mabcd\x1b[0mef\x1b[2;31mghij\x1b[0;1mkl\x1b[0;38;5;231;48;5;18mmn"
+                    "\x1b[48;5;88mop\x1b[0m")
+    assert shown_by(ours, 16) == shown_by(theirs, 16)
+
+
+@pytest.mark.parametrize("system", ["256", "truecolor", "standard"])
+def test_the_pen_shows_what_textual_shows_for_any_run_of_styles(system):
+    """Seeded runs of styles, with attributes and colours switched on and off in every order."""
+    rng = random.Random(7)
+    colors = [None, "default", "red", "bright_cyan", "#102030", "#ffffff", "#ff8000", "color(200)"]
+
+    def any_style() -> Style | None:
+        if rng.random() < 0.1:
+            return None
+        flags = {name: True for name in ("bold", "dim", "italic", "underline", "reverse", "strike") if rng.random() < 0.3}
+        return Style(color=rng.choice(colors), bgcolor=rng.choice(colors), **flags)
+
+    console = Console(color_system=system)
+    for _ in range(300):
+        strip = Strip([Segment(chr(97 + n), any_style()) for n in range(12)])
+        ours = FullUpdate([[strip]], Region(0, 0, 12, 1)).render_segments(console)
+        theirs = LayoutUpdate([[strip]], Region(0, 0, 12, 1)).render_segments(console)
+        assert shown_by(ours, 12) == shown_by(theirs, 12), (ours, theirs)
+        assert len(ours) <= len(theirs)
 
 
 def test_only_widgets_under_a_dirty_region_are_rendered():

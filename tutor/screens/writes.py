@@ -6,17 +6,49 @@ partial update here writes the spans alone.
 
 Textual also wraps every segment in its own style and a reset (``ESC[1;3mtext ESC[0m``), so a
 row of twelve grid cells in two styles carried twelve pairs of codes; over SSH that is most of
-the bytes. The ``Pen`` here sets a style only when it changes, resetting and setting in one
-sequence; equal neighbours share it. A frame ends reset, as Textual's do.
+the bytes. The ``Pen`` here writes only what changes from one segment to the next: nothing
+between equal neighbours, the new background alone between two heat-coloured cells; a reset
+only when an attribute or a colour is switched off. A frame ends reset, as Textual's do.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from rich.color import ColorSystem
 from rich.console import Console
 from rich.control import Control
+from rich.style import Style
 from textual._compositor import ChopsUpdate, LayoutUpdate
-from textual.strip import Strip
+from textual.strip import SGR_STYLES, Strip
+
+Codes = tuple[tuple[str, ...], str, str]  # a style's SGR codes: attributes, foreground, background
+RESET: Codes = ((), "", "")
+
+
+@lru_cache(maxsize=4096)
+def codes_of(style: Style | None, system: ColorSystem) -> Codes:
+    """The SGR codes of ``style``, as Textual's ``Strip.render_ansi`` makes them, kept apart."""
+    if style is None:
+        return RESET
+    attributes = style._attributes & style._set_attributes
+    flags = tuple(SGR_STYLES[bit] for bit in range(attributes.bit_length()) if attributes & (1 << bit))
+    color, background = style._color, style._bgcolor
+    return (flags, ";".join(color.downgrade(system).get_ansi_codes()) if color else "",
+            ";".join(background.downgrade(system).get_ansi_codes(False)) if background else "")
+
+
+def change(now: Codes, then: Codes) -> str:
+    """The SGR sequence that takes the terminal from style ``now`` to ``then``: only what
+    differs, or a reset and all of ``then`` when something is switched off."""
+    flags, color, background = then
+    switched_off = not set(now[0]) <= set(flags) or (now[1] and not color) or (now[2] and not background)
+    if switched_off:
+        codes = ("0", *flags, color, background)
+    else:
+        codes = (*(flag for flag in flags if flag not in now[0]), color if color != now[1] else "",
+                 background if background != now[2] else "")
+    return f"\x1b[{';'.join(code for code in codes if code)}m"
 
 
 class Pen:
@@ -24,7 +56,7 @@ class Pen:
 
     def __init__(self, console: Console) -> None:
         self.system = console._color_system or ColorSystem.TRUECOLOR
-        self.codes = ""  # the style the terminal has now ("": reset, as every frame leaves it)
+        self.codes = RESET  # the style the terminal has now (reset, as every frame leaves it)
         self.parts: list[str] = []
 
     def move_to(self, x: int, y: int) -> None:
@@ -37,20 +69,19 @@ class Pen:
         append = self.parts.append
         for text, style, _ in strip:
             if style is not None and style._link:  # a link wraps its text in its own sequences
-                self._set("")
+                self._set(RESET)
                 append(Strip.render_style(style, text, self.system))
                 continue
-            codes = "" if style is None else (style._ansi if style._ansi is not None else Strip.render_ansi(style, self.system))
-            self._set(codes)
+            self._set(codes_of(style, self.system))
             append(text)
 
-    def _set(self, codes: str) -> None:
+    def _set(self, codes: Codes) -> None:
         if codes != self.codes:
-            self.parts.append(f"\x1b[0;{codes}m" if codes else "\x1b[0m")
+            self.parts.append(change(self.codes, codes))
             self.codes = codes
 
     def written(self) -> str:
-        self._set("")
+        self._set(RESET)
         return "".join(self.parts)
 
 

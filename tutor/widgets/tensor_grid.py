@@ -152,7 +152,7 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
     # The first row and column (padding included) in view: a grid larger than ``limit`` (rows,
     # cols; at most VIEW_CELLS a side) shows that many, and moves to keep the window and the
     # cursor in sight. A lab lowers the limit to fit its grids on the screen.
-    view: reactive[tuple[int, int]] = reactive((0, 0))
+    view: reactive[tuple[int, int]] = reactive((0, 0), repaint=False)  # the cells alone, see watch_view
     limit: reactive[tuple[int, int]] = reactive((VIEW_CELLS, VIEW_CELLS), layout=True)
 
     @dataclass
@@ -309,10 +309,17 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
             self.view = (top, left)
 
     def watch_view(self) -> None:
+        """A moved view changes every cell on screen, but not the border: the cells and the
+        part of the bottom border that says which cells are shown are all that is written."""
+        self._show_view()
+        self._repaint(self.content_size.region)
+
+    def _show_view(self) -> None:
+        """Say under the grid which rows and columns are in view, if not all of them."""
         (rows, cols), (all_rows, all_cols) = self.view_size, self.full_size
         if (rows, cols) == (all_rows, all_cols):
             if not self.compact:  # a heat map's subtitle is its cursor's value
-                self.border_subtitle = ""
+                self._set_subtitle("")
             return
         top, left = self.view[0] - self.pad, self.view[1] - self.pad
         cut = []  # only the sides cut, so that it fits under a narrow grid
@@ -324,7 +331,18 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
                  ", ".join(f"{side} {first}-{last}/{n}" for side, first, last, n in cut),  # rows 0-1/5
                  " ".join(f"{side[0]}{first}-{last}/{n}" for side, first, last, n in cut))  # r0-1/5
         fitting = [form for form in forms if len(form) + 6 <= self.outer_width]  # corners, rules, spaces: 6
-        self.border_subtitle = plain(fitting[0] if fitting else forms[-1], multiline=False)
+        self._set_subtitle(fitting[0] if fitting else forms[-1])
+
+    def _set_subtitle(self, text: str) -> None:
+        """Put ``text`` in the bottom border, repainting that row alone: Textual's setter
+        repaints the whole grid, border and all (a view moving along a large grid, a heat map's
+        cursor moving, rewrote every cell)."""
+        subtitle = plain(text, multiline=False)
+        if subtitle.plain == (self._border_subtitle.plain if self._border_subtitle else ""):
+            return
+        self._border_subtitle = subtitle  # where Textual's border_subtitle setter keeps it
+        width, height = self.outer_size
+        self._repaint(Region(0, height - 1, width, 1).translate(-self.content_offset))
 
     def release_width(self) -> None:
         """Let the next values narrow the cells: after a reset, not while the learner edits."""
@@ -373,7 +391,7 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
         """Keep the view inside the grid after its shape or padding changed."""
         self._shape()
         self.set_reactive(TensorGrid.view, self.validate_view(self.view))
-        self.watch_view()
+        self._show_view()
 
     def watch_cursor(self, old: tuple[int, int], cursor: tuple[int, int]) -> None:
         self.follow({cursor})
@@ -388,11 +406,14 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
         (top, left), (rows, cols) = self.view, self.view_size
         regions = [Region((col + pad - left) * width, row + pad - top, width, 1) for row, col in cells
                    if 0 <= row + pad - top < rows and 0 <= col + pad - left < cols]
-        if not regions:
-            return
+        if regions:
+            self._repaint(*regions)
+
+    def _repaint(self, *regions: Region) -> None:
+        """Repaint ``regions`` (relative to the content area, inside the border). Below the fold
+        they are only marked, to be drawn when the grid scrolls into view: a refresh would cost
+        three messages, for nothing."""
         if self.is_mounted and not self.screen.can_view_partial(self):
-            # Below the fold (13 of a 16-channel lab's inputs): its rows are only marked, to be
-            # drawn when it scrolls into view. A refresh would cost three messages, for nothing.
             offset = self.content_offset
             self._styles_cache.set_dirty(*(region.translate(offset) for region in regions))
             return
@@ -403,7 +424,7 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
         if self.compact and self.values:
             row, col = self.cursor
             value = f"[{row}, {col}] = {format_number(self.values[row][col])}"
-            self.border_subtitle = plain(value if self.has_focus else "")
+            self._set_subtitle(value if self.has_focus else "")
 
     def on_focus(self) -> None:
         self.cursor = self._in_view(self.cursor)  # Enter edits the cell the learner sees marked

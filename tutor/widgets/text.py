@@ -9,11 +9,13 @@ as it is.
 
 from __future__ import annotations
 
+from os.path import commonprefix
+
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.content import Content
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
@@ -37,6 +39,22 @@ class Plain(Static):
         super().update(text if isinstance(text, Content) else plain(text), layout=layout)
 
 
+def changed_spans(old: list[str], new: list[str]) -> list[Region]:
+    """For each line that differs, the cells from its first change to its last (to the end of
+    the longer line, when the two lines' lengths differ: the rest has moved)."""
+    spans = []
+    for y, (before, after) in enumerate(zip(old, new)):
+        if before == after:
+            continue
+        same = len(commonprefix((before, after)))
+        start, end = cell_len(after[:same]), max(cell_len(before), cell_len(after))
+        if cell_len(before) == cell_len(after):  # a common ending stays where it is
+            tail = len(commonprefix((before[same:][::-1], after[same:][::-1])))
+            end -= cell_len(after[len(after) - tail:])
+        spans.append(Region(start, y, end - start, 1))
+    return spans
+
+
 class Lines(Widget):
     """Plain text already broken into lines that fit (the lab's arithmetic, which the lab breaks
     between terms): each line drawn as it is. A ``Static`` parses, lays out and wraps its text
@@ -58,11 +76,16 @@ class Lines(Widget):
         return "\n".join(self._lines)
 
     def update(self, text: object = "", *, layout: bool = True) -> None:
+        """New text. Without a layout, only the changed part of each line is repainted: a step's
+        sum keeps its words and most of its layout, and over SSH every cell written counts."""
         lines = self._split(text)
-        if lines != self._lines:
-            layout = layout or len(lines) != len(self._lines)
-            self._lines = lines
-            self.refresh(layout=layout)
+        if lines == self._lines:
+            return
+        old, self._lines = self._lines, lines
+        if layout or len(lines) != len(old):
+            self.refresh(layout=True)
+        else:
+            self.refresh(*changed_spans(old, lines))
 
     def render(self) -> Content:
         """The text, for a reader of the widget (its lines are drawn by ``render_line``)."""
