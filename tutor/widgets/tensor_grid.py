@@ -337,12 +337,15 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
         """Put ``text`` in the bottom border, repainting that row alone: Textual's setter
         repaints the whole grid, border and all (a view moving along a large grid, a heat map's
         cursor moving, rewrote every cell)."""
-        subtitle = plain(text, multiline=False)
-        if subtitle.plain == (self._border_subtitle.plain if self._border_subtitle else ""):
+        subtitle, old = plain(text, multiline=False), self._border_subtitle
+        if subtitle.plain == (old.plain if old else ""):
             return
         self._border_subtitle = subtitle  # where Textual's border_subtitle setter keeps it
         width, height = self.outer_size
-        self._repaint(Region(0, height - 1, width, 1).translate(-self.content_offset))
+        span = width  # at the right (the default), the text, a space either side, a rule, a corner
+        if self.styles.border_subtitle_align == "right":
+            span = min(width, max(subtitle.cell_length, old.cell_length if old else 0) + 4)
+        self._repaint(Region(width - span, height - 1, span, 1).translate(-self.content_offset))
 
     def release_width(self) -> None:
         """Let the next values narrow the cells: after a reset, not while the learner edits."""
