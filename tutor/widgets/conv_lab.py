@@ -74,6 +74,7 @@ input channels, one is shown at a time, with its kernels and its products: choos
         """Everything that depends on the layer's shape or the lab's width: rebuilt when either
         changes."""
         s = self.session
+        self.input_channel = min(self.input_channel, s.x.shape[1] - 1)  # fewer channels than before
         if "settings" in self.show:
             yield Plain(s.arithmetic(), id="arithmetic")
         if "input" in self.show:
@@ -180,10 +181,7 @@ input channels, one is shown at a time, with its kernels and its products: choos
 
     def shown_inputs(self) -> list[Address]:
         addresses = self.session.input_addresses()
-        if not self.one_input():
-            return addresses
-        self.input_channel = min(self.input_channel, len(addresses) - 1)
-        return [addresses[self.input_channel]]
+        return [addresses[self.input_channel]] if self.one_input() else addresses
 
     def shown_kernels(self, out: int) -> list[Address]:
         """The kernels of output channel ``out`` on the page: those that read the shown input."""
@@ -196,8 +194,7 @@ input channels, one is shown at a time, with its kernels and its products: choos
         new one in place (no rebuild: the setting keeps the focus, and keys typed meanwhile)."""
         event.stop()
         async with self._rebuilding:  # after a rebuild under way: its grids are the ones to change
-            channels = self.session.x.shape[1]
-            channel = min(max(self.input_channel + event.delta, 0), channels - 1)  # a burst steps from here
+            channel = event.stepper.step_from(self.input_channel, event.delta)  # a burst steps from here
             event.stepper.set_reactive(Stepper.value, channel)
             event.stepper.refresh()
             if channel == self.input_channel or not self.one_input():
@@ -245,8 +242,11 @@ input channels, one is shown at a time, with its kernels and its products: choos
         event.stop()
         name = event.stepper.id.removeprefix("set-")
         async with self._rebuilding:  # one rebuild at a time, however fast keys come
-            value, previous = self.asked(event)  # after the changes queued before it (an r, a rebuild)
-            if value == previous or (name == "preset" and self.session.preset(value) is None):
+            asked = self.asked(event)  # after the changes queued before it (an r, a rebuild)
+            if asked is None:
+                return
+            value, previous = asked
+            if name == "preset" and self.session.preset(value) is None:
                 self.show_settings()  # "custom" is reached by changing a setting
                 return
             refusal, taken = self._apply_setting(name, event.stepper, value, previous)

@@ -66,8 +66,8 @@ On a map, the arrows move the cursor and its exact value is shown under the map.
     @on(Stepper.Changed)
     def _preset_chosen(self, event: Stepper.Changed) -> None:
         event.stop()
-        if event.value == event.previous:
-            return  # a key at an end: nothing to change
+        if self.asked(event) is None:
+            return
         if event.value == CUSTOM:
             event.stepper.value = event.previous  # "custom" is reached by typing into the kernel
             return

@@ -175,17 +175,19 @@ class LabView(Vertical):
         """Restore the lesson's values, new grids included (a lab whose shapes change awaits them)."""
         self.reset()
 
-    def asked(self, event: Stepper.Changed) -> tuple[Any, Any]:
+    def asked(self, event: Stepper.Changed) -> tuple[Any, Any] | None:
         """The value a setting's key asks for and the one it steps from: the key's step counted
         from the value the session computes with. A key pressed in a burst, before the lab caught
         up (or after an ``r`` not yet carried out), steps from there, not from what the setting
-        showed."""
+        showed. None when there is nothing to change (a key at an end of the list): the settings
+        are shown as they are."""
         stepper, name = event.stepper, (event.stepper.id or "").removeprefix("set-")
         now = self.setting_values().get(name, event.previous)
-        if now not in stepper.choices:
-            return event.value, event.previous
-        index = min(max(stepper.choices.index(now) + event.delta, 0), len(stepper.choices) - 1)
-        return stepper.choices[index], now
+        value, now = (stepper.step_from(now, event.delta), now) if now in stepper.choices else (event.value, event.previous)
+        if value == now:
+            self.show_settings()
+            return None
+        return value, now
 
     def setting_values(self) -> dict:
         """What the session computes with, by setting name (a setting's id is ``set-`` and it)."""

@@ -260,8 +260,8 @@ arrows on its map choose the cell. On the canvas, see *Your digit*.
     def _setting_chosen(self, event: Stepper.Changed) -> None:
         """The receptive field's layer, or the digit the training part shows."""
         event.stop()
-        if event.value == event.previous:
-            return  # a key at an end: nothing to change
+        if self.asked(event) is None:
+            return
         setattr(self, {"set-layer": "field_layer", "set-digit": "digit"}[event.stepper.id], event.value)
 
     def watch_field_layer(self) -> None:

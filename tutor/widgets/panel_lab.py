@@ -186,10 +186,9 @@ lesson's values.
 
         event.stop()
         name = event.stepper.id.removeprefix("set-")
-        value, now = self.asked(event)
-        if value == now:
-            self.show_settings()  # a key at an end: nothing to change
+        if (asked := self.asked(event)) is None:
             return
+        value = asked[0]
         try:
             self.session.reconfigure(name, value)
         except LayerError as error:

@@ -80,10 +80,9 @@ step the window, **Space** plays, **r** restores the lesson's values.
         from tutor.engine.layers import LayerError
 
         event.stop()
-        value, now = self.asked(event)
-        if value == now:
-            self.show_settings()  # a key at an end: nothing to change
+        if (asked := self.asked(event)) is None:
             return
+        value = asked[0]
         try:
             self.session.reconfigure(event.stepper.id.removeprefix("set-"), value)
         except LayerError as error:

@@ -83,10 +83,13 @@ class Stepper(Widget, can_focus=True):
         """Step to the previous or next choice, and say so. At an end the key is still said (with
         the value unchanged): the owner may be stepping from another value than the one shown,
         which keys in a burst (an ``r`` before this one) have not yet caught up with."""
-        index = self.choices.index(self.value)
-        target = min(max(index + delta, 0), len(self.choices) - 1)
-        previous, self.value = self.value, self.choices[target]
+        previous, self.value = self.value, self.step_from(self.value, delta)
         self.post_message(self.Changed(self, self.value, previous, delta))
+
+    def step_from(self, value: Any, delta: int) -> Any:
+        """The choice ``delta`` steps on from ``value``, stopping at either end of the list."""
+        index = self.choices.index(value) + delta
+        return self.choices[min(max(index, 0), len(self.choices) - 1)]
 
 
 def _number(value: Any) -> bool:

@@ -123,8 +123,8 @@ and press **← / →** to change them (a new init starts again; a new rate appl
     @on(Stepper.Changed)
     def _setting_changed(self, event: Stepper.Changed) -> None:
         event.stop()
-        if event.value == event.previous:
-            return  # a key at an end: nothing to change
+        if self.asked(event) is None:
+            return
         if event.stepper.id == "set-init":
             self.playing = False
             self.session.restart(event.value)
