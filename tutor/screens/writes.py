@@ -18,36 +18,43 @@ from functools import lru_cache
 from rich.color import ColorSystem
 from rich.console import Console
 from rich.control import Control
-from rich.style import Style
 from textual._compositor import ChopsUpdate, LayoutUpdate
-from textual.strip import SGR_STYLES, Strip
+from textual.strip import Strip
 
 Codes = tuple[tuple[str, ...], str, str]  # a style's SGR codes: attributes, foreground, background
-RESET: Codes = ((), "", "")
+_COLOR_CODES = {**dict.fromkeys(("38", "39", *map(str, range(30, 38)), *map(str, range(90, 98))), 1),
+                **dict.fromkeys(("48", "49", *map(str, range(40, 48)), *map(str, range(100, 108))), 2)}
 
 
-@lru_cache(maxsize=4096)
-def codes_of(style: Style | None, system: ColorSystem) -> Codes:
-    """The SGR codes of ``style``, as Textual's ``Strip.render_ansi`` makes them, kept apart."""
-    if style is None:
-        return RESET
-    attributes = style._attributes & style._set_attributes
-    flags = tuple(SGR_STYLES[bit] for bit in range(attributes.bit_length()) if attributes & (1 << bit))
-    color, background = style._color, style._bgcolor
-    return (flags, ";".join(color.downgrade(system).get_ansi_codes()) if color else "",
-            ";".join(background.downgrade(system).get_ansi_codes(False)) if background else "")
+def taken_apart(codes: str) -> Codes:
+    """SGR codes (``1;3;38;5;231;48;5;17``, as Textual's ``Strip.render_ansi`` makes them) as
+    attributes, foreground and background, each colour with its parameters."""
+    parts: list = [[], "", ""]
+    params = codes.split(";") if codes else []
+    while params:
+        code = params.pop(0)
+        where = _COLOR_CODES.get(code, 0)
+        if code in ("38", "48"):  # 5;n or 2;r;g;b follow
+            taken = 2 if params[0] == "5" else 4
+            code, params = ";".join([code, *params[:taken]]), params[taken:]
+        if where:
+            parts[where] = code
+        else:
+            parts[0].append(code)
+    return tuple(parts[0]), parts[1], parts[2]
 
 
-def change(now: Codes, then: Codes) -> str:
-    """The SGR sequence that takes the terminal from style ``now`` to ``then``: only what
-    differs, or a reset and all of ``then`` when something is switched off."""
-    flags, color, background = then
-    switched_off = not set(now[0]) <= set(flags) or (now[1] and not color) or (now[2] and not background)
-    if switched_off:
+@lru_cache(maxsize=1 << 16)  # a heat map switches between a few hundred pairs of styles, thousands of times a frame
+def change(now: str, then: str) -> str:
+    """The SGR sequence that takes the terminal from the style with codes ``now`` to ``then``
+    ("" for none): only what differs, or a reset and all of ``then`` when something is
+    switched off."""
+    (old_flags, old_color, old_background), (flags, color, background) = taken_apart(now), taken_apart(then)
+    if not set(old_flags) <= set(flags) or (old_color and not color) or (old_background and not background):
         codes = ("0", *flags, color, background)
     else:
-        codes = (*(flag for flag in flags if flag not in now[0]), color if color != now[1] else "",
-                 background if background != now[2] else "")
+        codes = (*(flag for flag in flags if flag not in old_flags), color if color != old_color else "",
+                 background if background != old_background else "")
     return f"\x1b[{';'.join(code for code in codes if code)}m"
 
 
@@ -56,7 +63,7 @@ class Pen:
 
     def __init__(self, console: Console) -> None:
         self.system = console._color_system or ColorSystem.TRUECOLOR
-        self.codes = RESET  # the style the terminal has now (reset, as every frame leaves it)
+        self.codes = ""  # the style the terminal has now ("": reset, as every frame leaves it)
         self.parts: list[str] = []
 
     def move_to(self, x: int, y: int) -> None:
@@ -69,19 +76,21 @@ class Pen:
         append = self.parts.append
         for text, style, _ in strip:
             if style is not None and style._link:  # a link wraps its text in its own sequences
-                self._set(RESET)
+                self._set("")
                 append(Strip.render_style(style, text, self.system))
                 continue
-            self._set(codes_of(style, self.system))
+            # A style keeps its codes once made (Textual's cache, on the style): no lookup here.
+            codes = "" if style is None else (style._ansi if style._ansi is not None else Strip.render_ansi(style, self.system))
+            self._set(codes)
             append(text)
 
-    def _set(self, codes: Codes) -> None:
+    def _set(self, codes: str) -> None:
         if codes != self.codes:
             self.parts.append(change(self.codes, codes))
             self.codes = codes
 
     def written(self) -> str:
-        self._set(RESET)
+        self._set("")
         return "".join(self.parts)
 
 
