@@ -17,6 +17,7 @@ from rich.style import Style
 from textual import events
 from textual.binding import Binding
 from textual.color import Color
+from textual.dom import NoScreen
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -416,7 +417,11 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
         """Repaint ``regions`` (relative to the content area, inside the border). Below the fold
         they are only marked, to be drawn when the grid scrolls into view: a refresh would cost
         three messages, for nothing."""
-        if self.is_mounted and not self.screen.can_view_partial(self):
+        try:
+            hidden = self.is_mounted and not self.screen.can_view_partial(self)
+        except NoScreen:  # on its way out (a resize rebuilt the lab): nothing to draw
+            return
+        if hidden:
             offset = self.content_offset
             self._styles_cache.set_dirty(*(region.translate(offset) for region in regions))
             return
