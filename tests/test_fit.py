@@ -139,3 +139,38 @@ async def test_after_end_a_larger_terminal_shows_the_page_from_its_top(make_app)
         await settle(app, pilot)
         assert page.scroll_y == 0
         assert screen_text(app)[1].strip() == "A tensor has four axes"  # right under the header
+
+
+TALL_LESSON = """id = "tall"
+title = "Tall"
+summary = "An input taller than the screen."
+[labs.tall]
+kind = "conv2d"
+input = { shape = [1, 1, 20, 20], fill = "randn" }
+layer = { in_channels = 1, out_channels = 1, kernel_size = 3 }
+seed = 0
+[[pages]]
+title = "Tall"
+lab = "tall"
+show = ["input", "kernels", "output", "steps"]
+"""
+
+
+async def test_a_terminal_only_taller_or_shorter_fits_the_grids_again(make_app, tmp_path):
+    """Found by a learner: a new height alone (the lab as wide as before) left the input's view
+    as tall as it was: blank rows below, or a stage off the screen; and the same size gave
+    another layout after a detour."""
+    (tmp_path / "tall.toml").write_text(TALL_LESSON)
+    app = make_app("tall", folder=tmp_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        grid = app.screen.query_one("#x-0", TensorGrid)
+        await pilot.press("n")
+        await pilot.pause(0.3)
+        short = grid.view_size[0]
+        await pilot.resize_terminal(120, 60)
+        await pilot.pause(0.5)
+        assert grid.view_size[0] > short
+        await pilot.resize_terminal(120, 30)
+        await pilot.pause(0.5)
+        assert grid.view_size[0] == short

@@ -397,6 +397,23 @@ async def test_an_input_of_many_channels_is_shown_one_channel_at_a_time(make_app
         np.testing.assert_allclose(shown(app, "y-0"), conv()[0, 0].detach().numpy(), atol=1e-4)
 
 
+async def test_a_new_layout_after_a_resize_keeps_the_focus_on_the_input_channel_setting(make_app, tmp_path):
+    """Found by a learner: at the input channel setting, a resize that laid the lab out again
+    left the focus nowhere, and the next arrow did nothing."""
+    (tmp_path / "wide.toml").write_text(WIDE_LESSON)
+    app = make_app("wide", folder=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await tab_to(app, pilot, "input-channel")
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.5)
+        await settle(app, pilot)
+        assert app.focused is not None and app.focused.id == "input-channel"
+        await pilot.press("right")
+        await settle(app, pilot)
+        assert [g.address for g in app.screen.query("#inputs TensorGrid")] == [Address("x", (1,))]
+
+
 async def test_an_arrow_then_enter_typed_fast_edits_the_cell_the_arrow_moved_to(make_app):
     """Found by a learner (tmux send-keys "Right Enter"): the edit opened on the old cell."""
     from textual import events

@@ -71,6 +71,20 @@ async def test_a_map_cursor_shows_the_exact_value(make_app):
         assert float(grid.border_subtitle.split("= ")[1]) == round(value, 4)
 
 
+async def test_a_map_shows_its_cursors_value_while_focused_and_only_then(make_app):
+    """Found by a learner: Tab onto a map showed nothing until an arrow, and the map left kept
+    its value (the focus was read before Textual had changed it)."""
+    app = make_app("symmetry")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await goto_page(app, pilot, 0)
+        await tab_to(app, pilot, "y-1")
+        first, second = (app.screen.query_one(f"#y-{o}", TensorGrid) for o in (1, 2))
+        value = maps_of([PRESETS["vertical edge"]])[0, 0, 0].item()
+        assert first.border_subtitle.startswith("[0, 0] = ") and float(first.border_subtitle.split("= ")[1]) == round(value, 4)
+        await tab_to(app, pilot, "y-2")
+        assert second.border_subtitle.startswith("[0, 0] = ") and not first.border_subtitle
+
+
 async def test_prediction_is_checked_against_the_run(make_app):
     app = make_app("symmetry")
     async with app.run_test(size=(120, 40)) as pilot:

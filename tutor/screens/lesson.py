@@ -302,3 +302,5 @@ class LessonScreen(TutorScreen):
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._update_bar)  # after Screen's own handler has set -short / -tall
+        if self._lab is not None and self._lab.ready:  # a new height alone does not resize the lab
+            self.call_after_refresh(self._lab.fit)

@@ -289,13 +289,17 @@ input channels, one is shown at a time, with its kernels and its products: choos
         self.set_reactive(LabView.step, self.step if keep_step else (0, 0, 0))
         body = self.query_one("#lab-body", Vertical)
         focused = self.screen.focused
-        held = (focused.address, focused.cursor) if isinstance(focused, TensorGrid) and focused in body.query("*") else None
+        inside = focused is not None and focused in body.query("*")
+        held = (focused.address, focused.cursor) if inside and isinstance(focused, TensorGrid) else None
+        held_id = focused.id if inside and not held else None  # a setting in the body: the input channel
         await body.remove_children()
         await body.mount_all(list(self._body()))
         self.find_grids()
         if held and (grid := self.grids.get(held[0])) is not None:  # the learner's grid and cell, in the new layout
             grid.cursor = grid.validate_cursor(held[1])
             grid.focus(scroll_visible=False)
+        elif held_id and (again := next(iter(body.query(f"#{held_id}")), None)) is not None:
+            again.focus(scroll_visible=False)
         self.show_settings()
         self.refresh_views()
         self.call_after_refresh(self.fit)  # new grids: fitted to the page, whether or not the lab's size changed

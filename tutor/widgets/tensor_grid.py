@@ -436,8 +436,13 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
 
     def on_focus(self) -> None:
         self.cursor = self._in_view(self.cursor)  # Enter edits the cell the learner sees marked
-        self._show_cursor_value()
         self.refresh()
+
+    def watch_has_focus(self, focused: bool) -> None:
+        """Show or hide a heat map's value here, not in ``on_focus``: that runs before Textual
+        has changed ``has_focus``, and the map focused showed nothing, the one left its value."""
+        super().watch_has_focus(focused)
+        self._show_cursor_value()
 
     def _in_view(self, cell: tuple[int, int]) -> tuple[int, int]:
         """The cell of the view nearest to ``cell`` (padding is not a cell)."""
@@ -448,7 +453,6 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
 
     def on_blur(self) -> None:
         self.editing = None
-        self._show_cursor_value()
         self.refresh()
 
     # --- actions and keys ------------------------------------------------------------------
