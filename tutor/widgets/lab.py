@@ -268,6 +268,9 @@ class LabView(Vertical):
         to the arithmetic, fits the page's height. Runs when the lab's size changes, and again
         after a change of its own or until the page is laid out (8 passes at most), measuring the
         page each time."""
+        if self._rebuilding.locked():  # grids coming and going: fitted once they are all there
+            self.call_after_refresh(self.fit, passes)
+            return
         inputs = list(self.query("#inputs > TensorGrid").results(TensorGrid))
         if not inputs or not self.stepping or not self.screen.is_current:
             return  # covered (the terminal is too small): fitted again when the screen resumes
