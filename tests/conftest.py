@@ -25,6 +25,24 @@ def tutor_home(tmp_path, monkeypatch):
     return tmp_path / "home"
 
 
+def write_conv_lesson(folder: Path, lesson_id: str, shape: list[int], layer: str) -> None:
+    """A one-page lesson ``lesson_id`` in ``folder``: a conv2d lab on a random input of ``shape``,
+    ``layer`` its nn.Conv2d arguments (TOML, e.g. "in_channels = 1, out_channels = 1, kernel_size = 3")."""
+    (folder / f"{lesson_id}.toml").write_text(f"""id = "{lesson_id}"
+title = "{lesson_id.title()}"
+summary = "A lab on an input of shape {shape}."
+[labs.lab]
+kind = "conv2d"
+input = {{ shape = {shape}, fill = "randn" }}
+layer = {{ {layer} }}
+seed = 0
+[[pages]]
+title = "{lesson_id.title()}"
+lab = "lab"
+show = ["input", "kernels", "output", "steps"]
+""")
+
+
 @pytest.fixture
 def make_app():
     def make(lesson: str | None = None, folder=None) -> TutorApp:

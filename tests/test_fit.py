@@ -3,7 +3,7 @@ the input, the kernels it is multiplied by, the output cell and its arithmetic o
 read from the compositor's own screenshot (what the terminal shows)."""
 
 import pytest
-from conftest import goto_page, screen_text, settle, tab_to
+from conftest import goto_page, screen_text, settle, tab_to, write_conv_lesson
 
 from tutor.course.loader import bundled_folder, load_folder
 from tutor.course.model import ConvLabSpec, PoolLabSpec, TransposedLabSpec
@@ -141,26 +141,11 @@ async def test_after_end_a_larger_terminal_shows_the_page_from_its_top(make_app)
         assert screen_text(app)[1].strip() == "A tensor has four axes"  # right under the header
 
 
-TALL_LESSON = """id = "tall"
-title = "Tall"
-summary = "An input taller than the screen."
-[labs.tall]
-kind = "conv2d"
-input = { shape = [1, 1, 20, 20], fill = "randn" }
-layer = { in_channels = 1, out_channels = 1, kernel_size = 3 }
-seed = 0
-[[pages]]
-title = "Tall"
-lab = "tall"
-show = ["input", "kernels", "output", "steps"]
-"""
-
-
 async def test_a_terminal_only_taller_or_shorter_fits_the_grids_again(make_app, tmp_path):
     """Found by a learner: a new height alone (the lab as wide as before) left the input's view
     as tall as it was: blank rows below, or a stage off the screen; and the same size gave
     another layout after a detour."""
-    (tmp_path / "tall.toml").write_text(TALL_LESSON)
+    write_conv_lesson(tmp_path, "tall", [1, 1, 20, 20], "in_channels = 1, out_channels = 1, kernel_size = 3")
     app = make_app("tall", folder=tmp_path)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(app, pilot)

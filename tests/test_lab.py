@@ -5,7 +5,15 @@ import re
 import numpy as np
 import pytest
 import torch
-from conftest import goto_page, grid, screen_text, settle, shown, tab_to
+from conftest import (
+    goto_page,
+    grid,
+    screen_text,
+    settle,
+    shown,
+    tab_to,
+    write_conv_lesson,
+)
 from torch import nn
 
 from tutor.labs.session import Address
@@ -329,26 +337,16 @@ async def test_a_new_layout_after_a_resize_keeps_the_learners_grid_and_cell(make
         assert app.focused is grid(app, "x-1") and grid(app, "x-1").cursor == (1, 1)
 
 
-WIDE_LESSON = """id = "wide"
-title = "Wide"
-summary = "Six input channels."
-[labs.six]
-kind = "conv2d"
-input = { shape = [1, 6, 7, 7], fill = "randn" }
-layer = { in_channels = 6, out_channels = 2, kernel_size = 3 }
-seed = 0
-[[pages]]
-title = "Six"
-lab = "six"
-show = ["input", "kernels", "output", "steps"]
-"""
+def write_wide_lesson(folder) -> None:
+    """Lesson "wide": six input channels, more than the arithmetic writes out."""
+    write_conv_lesson(folder, "wide", [1, 6, 7, 7], "in_channels = 6, out_channels = 2, kernel_size = 3")
 
 
 async def test_an_input_of_many_channels_is_shown_one_channel_at_a_time(make_app, tmp_path):
     """Six input channels: one is shown, with the kernels that read it and its products written
     out; the learner picks another with the input channel setting, and edits it; the output is
     nn.Conv2d's (computed here) throughout."""
-    (tmp_path / "wide.toml").write_text(WIDE_LESSON)
+    write_wide_lesson(tmp_path)
     app = make_app("wide", folder=tmp_path)
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(app, pilot)
@@ -400,7 +398,7 @@ async def test_an_input_of_many_channels_is_shown_one_channel_at_a_time(make_app
 async def test_a_new_layout_after_a_resize_keeps_the_focus_on_the_input_channel_setting(make_app, tmp_path):
     """Found by a learner: at the input channel setting, a resize that laid the lab out again
     left the focus nowhere, and the next arrow did nothing."""
-    (tmp_path / "wide.toml").write_text(WIDE_LESSON)
+    write_wide_lesson(tmp_path)
     app = make_app("wide", folder=tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
@@ -431,7 +429,7 @@ async def test_an_arrow_then_enter_typed_fast_edits_the_cell_the_arrow_moved_to(
 async def test_a_grid_focused_with_its_cursor_out_of_view_edits_a_cell_in_view(make_app, tmp_path):
     """Found by a learner at 80x24: the input's view had followed the window down, the cursor
     stayed at (0, 0), out of view, and Enter edited a cell nobody could see."""
-    (tmp_path / "wide.toml").write_text(WIDE_LESSON)
+    write_wide_lesson(tmp_path)
     app = make_app("wide", folder=tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)

@@ -7,7 +7,7 @@ import random
 import re
 
 import pytest
-from conftest import goto_page, settle, tab_to
+from conftest import goto_page, settle, tab_to, write_conv_lesson
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
@@ -210,28 +210,13 @@ async def test_a_grid_stepped_out_of_view_shows_its_window_once_back_in_view(mak
     assert not mismatches, described(mismatches)
 
 
-LARGE_LESSON = """id = "large"
-title = "Large"
-summary = "An input larger than the screen."
-[labs.large]
-kind = "conv2d"
-input = { shape = [1, 1, 20, 20], fill = "randn" }
-layer = { in_channels = 1, out_channels = 1, kernel_size = 3 }
-seed = 0
-[[pages]]
-title = "Large"
-lab = "large"
-show = ["input", "kernels", "output", "steps"]
-"""
-
-
 async def test_a_view_moving_along_a_large_grid_writes_its_cells_not_its_border(make_app, tmp_path):
     """Stepping along a 20x20 input at 80x24, the grid's view moves a page at a time: each
     frame must still show what a full repaint shows, and a move rewrites the cells and the
     'rows .. cols ..' text under them, never the top border."""
     from tutor.widgets.tensor_grid import TensorGrid
 
-    (tmp_path / "large.toml").write_text(LARGE_LESSON)
+    write_conv_lesson(tmp_path, "large", [1, 1, 20, 20], "in_channels = 1, out_channels = 1, kernel_size = 3")
     app = make_app("large", folder=tmp_path)
     mismatches: list = []
     async with app.run_test(size=(80, 24)) as pilot:
