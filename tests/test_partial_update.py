@@ -12,11 +12,14 @@ from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from textual._compositor import ChopsUpdate, Compositor, LayoutUpdate
+from textual._styles_cache import StylesCache
+from textual.app import App
 from textual.geometry import Region
 from textual.strip import Strip
 
 from tutor.screens.base import DirtyOnlyCompositor, needed
-from tutor.screens.writes import FullUpdate, SpansUpdate
+from tutor.screens.writes import FullUpdate, SpansUpdate, _cells
+from tutor.widgets.tensor_grid import TensorGrid
 
 ESCAPE = re.compile(r"\x1b\[([0-9;]*)([A-Za-z])")
 OFF = {"22": {"1", "2"}, "23": {"3"}, "24": {"4"}, "25": {"5", "6"}, "27": {"7"}, "28": {"8"}, "29": {"9"}}
@@ -287,6 +290,57 @@ def test_spans_are_written_from_where_they_start():
     written = {x for _, x1, x2 in spans for x in range(x1, x2)}
     assert [after_ours.cells[0][x] for x in sorted(written)] == [after_theirs.cells[0][x] for x in sorted(written)]
     assert all(after_ours.cells[0][x] == before.cells[0][x] for x in range(50) if x not in written)
+
+
+@pytest.mark.parametrize("theme, ansi_color", [("textual-dark", False), ("textual-light", False), ("nord", True)])
+async def test_a_grid_draws_its_rows_as_textual_draws_them(theme, ansi_color):
+    """A grid keeps its rows and cells, and puts its cells through the ANSI colour filter once
+    (tutor/widgets/rows_cache.py): each row must be what Textual's own drawing, every filter
+    applied to every row, gives. Padding (dim), a window, a mark, a dropped cell, the cursor."""
+
+    class OneGrid(App):
+        def compose(self):
+            yield TensorGrid([[1.5, -2.0, 0.25], [0.0, 3.0, -1.0]], editable=True, label="x")
+
+    app = OneGrid(ansi_color=ansi_color)  # ANSI colours as they are: the filter is off
+    async with app.run_test(size=(60, 12)) as pilot:
+        app.theme = theme
+        grid = app.query_one(TensorGrid)
+        grid.pad, grid.window, grid.marked, grid.dropped = 1, frozenset({(0, 0), (0, 1), (-1, 0)}), frozenset({(1, 1)}), frozenset({(1, 2)})
+        grid.focus()
+        await pilot.press("right", "down")
+        await pilot.pause()
+        region = Region(0, 0, *grid.outer_size)
+        ours, kept = grid.render_lines(region), grid._styles_cache
+        grid._styles_cache = TextualsDrawing()
+        theirs = grid.render_lines(region)
+        grid._styles_cache = kept
+        assert [list(strip) for strip in theirs] == [list(strip) for strip in ours]
+
+
+class TextualsDrawing(StylesCache):
+    """Textual's drawing of every row, every filter applied to it; the grid's cells as it makes them."""
+
+    cell_paint = (None, None)
+
+    def cell(self, segment):
+        return segment
+
+    def forget_sides(self) -> None:
+        pass
+
+
+def test_the_pen_draws_a_part_of_a_strip_as_the_strip_cropped_there():
+    """The pen writes a span of a strip without cropping it into a new one: the same segments,
+    wide characters cut where Textual cuts them."""
+    rng = random.Random(3)
+    words = ["ab", "c", "全角", "× ", "défg", "‹ 1.5›", "😀x", " "]
+    styles = [None, Style(bold=True), Style(color="red")]
+    for _ in range(500):
+        strip = Strip([Segment(rng.choice(words), rng.choice(styles)) for _ in range(rng.randint(0, 6))])
+        start = rng.randint(0, strip.cell_length + 1)
+        end = rng.randint(start, strip.cell_length + 2)
+        assert list(_cells(strip, start, end)) == list(strip.crop(start, end)), (strip, start, end)
 
 
 def shown_by(written: str, width: int) -> list:

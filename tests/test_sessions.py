@@ -274,13 +274,24 @@ def test_breaking_a_sum_chooses_as_trying_every_way_would():
                  for i in indents]
         return min([*(_by_terms(_terms(line), width, i) for i in indents), *words], key=len)
 
-    pieces = ["0×0.1663", "+", "=", "≈", "(-0.25 + 1)×2", "… (12 more)", "0 (3 padding cells)", "x" * 30, "(bias)"]
+    def terms_by_definition(line: str) -> list[str]:  # cut before an operator, character by character
+        terms, depth, start = [], 0, 0
+        for i, char in enumerate(line):
+            depth += (char in "([") - (char in ")]" and depth > 0)
+            if char == " " and not depth and line[i + 1:i + 3] in ("+ ", "= ", "≈ "):
+                terms.append(line[start:i])
+                start = i + 1
+        return [*terms, line[start:]]
+
+    pieces = ["0×0.1663", "+", "=", "≈", "(-0.25 + 1)×2", "… (12 more)", "0 (3 padding cells)", "x" * 30, "(bias)",
+              "y[0, 1 + 2]", ")", "(("]
     rng = random.Random(13)
     for _ in range(3000):
         line = rng.choice(["", "in 0:  ", "sum:   ", "in 4-15:  "]) + "".join(
             rng.choice(pieces) + rng.choice([" ", " ", "  ", "   "]) for _ in range(rng.randint(1, 25))).rstrip()
         width = rng.randint(1, 90)
         assert wrapped(line, width) == by_definition(line, width), (line, width)
+        assert _terms(line) == terms_by_definition(line), line
         for indent in (2, 7):
             assert _by_words(line, width, indent) == (
                 textwrap.wrap(line, width, subsequent_indent=" " * indent, break_on_hyphens=False) or [line])

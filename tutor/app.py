@@ -17,7 +17,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from tutor import __version__
-from tutor.collector import IdleCollector
+from tutor.collector import TICK_SECONDS, IdleCollector
 from tutor.commands import LessonPages
 from tutor.course.loader import bundled_folder, load_folder
 from tutor.course.mastery import Event, due
@@ -79,11 +79,11 @@ class TutorApp(App[None]):
         self._exit_on_signals()
         # After the first frame: importing torch holds the GIL, and would delay the paint.
         self.call_after_refresh(self._warm_up_engine)
-        self.set_interval(0.5, self.collector.tick, name="collector")
+        self.set_interval(TICK_SECONDS, self.collector.tick, name="collector")
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.InputEvent):
-            self.collector.input()  # the collector's full pass waits for a pause
+            self.collector.input()  # the collector waits for a pause
         await super().on_event(event)
 
     def _exit_on_signals(self) -> None:

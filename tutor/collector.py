@@ -1,10 +1,15 @@
-"""When Python's cyclic garbage collector makes its full pass: while the learner pauses.
+"""When Python's cyclic garbage collector runs: while the learner pauses, not during a key.
 
 Textual keeps tens of thousands of small objects alive (each line on screen caches its crops
-and styles), and CPython's full pass walks every one of them: 60-90 ms on a 2-core machine, a
-key held up or a frame skipped whenever it lands in the middle of one (it did, about once a
-second, while the first CNN trained). The young generations are still collected as usual;
-only the full pass waits for a pause, with a backstop for a learner who never pauses."""
+and styles), and a step of a lab leaves about a thousand new ones. CPython collects its young
+generation every 700 new objects and its middle one every tenth time: a third of a millisecond
+in most key presses, and 4-8 ms in one key of seven (measured on a 28x28 lab, 2 cores). Its
+full pass walks every object: 60-90 ms, a key held up or a frame skipped whenever it lands in
+the middle of one (it did, about once a second, while the first CNN trained).
+
+So the young and middle generations are collected in the gap after a key's frame (a learner
+types a key every tenth of a second at most), and the full pass in a longer pause. CPython
+still collects on its own, less often, as a backstop for a learner who never pauses."""
 
 from __future__ import annotations
 
@@ -12,15 +17,19 @@ import gc
 import time
 from collections.abc import Callable
 
-PAUSE_SECONDS = 2.0  # no key or mouse input for this long: a full pass goes unnoticed
-DUE_AFTER = 10  # young passes since the last full one (CPython's own threshold for a full pass)
-BACKSTOP = 100  # young passes after which CPython makes a full pass anyway (its default: 10)
+TICK_SECONDS = 0.1  # how often the app asks; the gap between two keys is longer
+YOUNG_PAUSE = 0.03  # no input for this long: the key's frame is drawn, a young pass goes unnoticed
+PAUSE_SECONDS = 2.0  # no input for this long: a full pass goes unnoticed
+YOUNG_DUE = 200  # new objects since the last pass that make a young pass worth its tenth of a millisecond
+DUE_AFTER = 50  # young passes since the last full one that make a full pass due
+YOUNG_BACKSTOP = 5000  # new objects after which CPython makes a young pass anyway (its default: 700)
+BACKSTOP = 100  # middle passes after which CPython makes a full pass anyway (its default: 10)
 
 
 class IdleCollector:
-    """Defers the collector's full pass to the learner's pauses. ``input()`` on every key or
-    mouse event; ``tick()`` every half second or so; ``start()`` once the long-lived objects
-    (torch, the app) exist."""
+    """Runs the collector's passes in the learner's pauses. ``input()`` on every key or mouse
+    event; ``tick()`` every TICK_SECONDS; ``start()`` once the long-lived objects (torch, the
+    app) exist."""
 
     def __init__(self, collector=gc, clock: Callable[[], float] = time.monotonic) -> None:
         self.collector, self.clock = collector, clock
@@ -28,18 +37,22 @@ class IdleCollector:
 
     def start(self) -> None:
         """Move what exists now (torch's ~10^6 objects, the app) out of the collector's sight,
-        and leave the full pass to ``tick`` (or, after BACKSTOP young passes, to CPython)."""
+        and leave the passes to ``tick`` (or, past the backstops, to CPython)."""
         self.collector.freeze()
-        young, middle, _ = self.collector.get_threshold()
-        self.collector.set_threshold(young, middle, BACKSTOP)
+        _, middle, _ = self.collector.get_threshold()
+        self.collector.set_threshold(YOUNG_BACKSTOP, middle, BACKSTOP)
 
     def input(self) -> None:
         self.last_input = self.clock()
 
-    def tick(self) -> bool:
-        """Make the full pass if it is due and the learner has paused; whether it did."""
-        due = self.collector.get_count()[2] >= DUE_AFTER
-        if due and self.clock() - self.last_input >= PAUSE_SECONDS:
+    def tick(self) -> int | None:
+        """Make the pass that is due, if the learner has paused for it: the generation it
+        collected (2 for the full pass, 1 for the young and middle ones), or None."""
+        paused, (young, _, middle_passes) = self.clock() - self.last_input, self.collector.get_count()
+        if middle_passes >= DUE_AFTER and paused >= PAUSE_SECONDS:
             self.collector.collect()
-            return True
-        return False
+            return 2
+        if young >= YOUNG_DUE and paused >= YOUNG_PAUSE:
+            self.collector.collect(1)
+            return 1
+        return None

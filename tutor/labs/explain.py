@@ -46,6 +46,7 @@ def _factor(value: float, decimals: int) -> tuple[str, Decimal]:
 LABEL = re.compile(r"[^:]{1,12}:\s+")  # ``in 0:  `` or ``sum:   ``: the rest of a line is aligned after it
 WORDS = re.compile(r"\s+|\S+")  # words and the runs of spaces between them
 LONG_SPACES = re.compile(r"\s{3,}")
+TERM_MARKS = re.compile(r"[()\[\]]| (?=[+=≈] )")  # brackets, and the space before an operator
 
 
 def wrapped(line: str, width: int) -> list[str]:
@@ -114,13 +115,18 @@ def _by_terms(terms: list[str], width: int, indent: int) -> list[str]:
 
 
 def _terms(line: str) -> list[str]:
-    """``line`` cut before each `` + ``, `` = `` and `` ≈ `` outside brackets: its terms."""
+    """``line`` cut before each `` + ``, `` = `` and `` ≈ `` outside brackets: its terms. Only
+    the brackets and the operators are visited, not every character (a step wraps a few sums)."""
     terms, depth, start = [], 0, 0
-    for i, char in enumerate(line):
-        depth += (char in "([") - (char in ")]" and depth > 0)
-        if char == " " and not depth and line[i + 1:i + 3] in ("+ ", "= ", "≈ "):
-            terms.append(line[start:i])
-            start = i + 1
+    for match in TERM_MARKS.finditer(line):
+        mark = match.group()
+        if mark in "([":
+            depth += 1
+        elif mark in ")]":
+            depth -= depth > 0
+        elif not depth:
+            terms.append(line[start:match.start()])
+            start = match.start() + 1
     return [*terms, line[start:]]
 
 

@@ -13,11 +13,14 @@ only when an attribute or a colour is switched off. A frame ends reset, as Textu
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
 
+from rich.cells import cell_len
 from rich.color import ColorSystem
 from rich.console import Console
 from rich.control import Control
+from rich.segment import Segment
 from textual._compositor import ChopsUpdate, LayoutUpdate
 from textual.strip import Strip
 
@@ -72,9 +75,12 @@ class Pen:
     def newline(self) -> None:
         self.parts.append("\n")
 
-    def draw(self, strip: Strip) -> None:
+    def draw(self, strip: Strip, start: int = 0, end: int | None = None) -> None:
+        """The cells ``start`` to ``end`` of ``strip`` (all of them by default), as
+        ``strip.crop(start, end)`` holds them, without making that strip: a frame writes a
+        few cells of many rows, and each strip made costs its seven caches."""
         append = self.parts.append
-        for text, style, _ in strip:
+        for text, style, _ in strip if start == 0 and end is None else _cells(strip, start, end):
             if style is not None and style._link:  # a link wraps its text in its own sequences
                 self._set("")
                 append(Strip.render_style(style, text, self.system))
@@ -94,6 +100,22 @@ class Pen:
         return "".join(self.parts)
 
 
+def _cells(strip: Strip, start: int, end: int) -> Iterator[Segment]:
+    """The segments of ``strip`` between cells ``start`` and ``end``, cut where they cross."""
+    position = 0
+    for segment in strip:
+        if position >= end or end <= start:
+            return
+        after = position + cell_len(segment.text)
+        if after > start:
+            if position < start:
+                segment, position = segment.split_cells(start - position)[1], start
+            if after > end:
+                segment = segment.split_cells(end - position)[0]
+            yield segment
+        position = after
+
+
 class SpansUpdate(ChopsUpdate):
     """A partial update that writes each dirty span and no more."""
 
@@ -106,7 +128,7 @@ class SpansUpdate(ChopsUpdate):
                     continue
                 start = max(x, x1)
                 pen.move_to(start, y)
-                pen.draw(strip.crop(start - x, min(end, x2) - x))
+                pen.draw(strip, start - x, min(end, x2) - x)
             if y != last_y:
                 pen.newline()
         return pen.written()

@@ -22,11 +22,8 @@ from tutor.labs.explain import wrapped
 from tutor.labs.session import Address, Cell, Explained, clamp, flat, unflat
 from tutor.widgets.flow import Flow, columns_that_fit
 from tutor.widgets.stepper import Stepper
-from tutor.widgets.tensor_grid import TensorGrid
+from tutor.widgets.tensor_grid import NOTHING, TensorGrid
 from tutor.widgets.text import Lines, Plain, plain
-
-NOTHING: frozenset = frozenset()
-
 
 LOOKAHEAD = 3  # input columns a view shows beyond the window when it can: it moves every 4 steps, not each
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from rich.segment import Segment
 from rich.style import Style
@@ -44,6 +45,7 @@ BURST_SECONDS = 0.05  # keys this close behind one the grid passed on belong to 
 SHADES = " ░▒▓█"  # a heat map without colour: denser means larger in magnitude
 
 Grid = tuple[tuple[float, ...], ...]
+NOTHING: frozenset = frozenset()  # no cells: no window, nothing marked
 
 
 @lru_cache(maxsize=32)
@@ -254,7 +256,8 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
         """Drawn cells are kept (see render_line) until what they show changes: the values, their
         width or decimals, the padding's text, the style."""
         self._drawn: dict[tuple, Segment] = {}
-        self._drawn_width = 0
+        self._rows: dict[tuple, tuple[list[Segment], int]] = {}  # rows with no highlight (see render_line)
+        self._drawn_for: tuple = ()  # the cell width and the paint the cells were drawn with
 
     def _natural_width(self) -> int:
         if self.compact:
@@ -418,7 +421,9 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
         they are only marked, to be drawn when the grid scrolls into view: a refresh would cost
         three messages, for nothing."""
         try:
-            hidden = self.is_mounted and not self.screen.can_view_partial(self)
+            # The screen's map of what its last frame showed: one lookup. (can_view_partial
+            # asks the map too, then walks up every scrolling ancestor: ~0.1 ms a grid a step.)
+            hidden = self.is_mounted and self not in self.screen._compositor.visible_widgets
         except NoScreen:  # on its way out (a resize rebuilt the lab): nothing to draw
             return
         if hidden:
@@ -554,44 +559,88 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
         self._shape()
 
     def render_line(self, y: int) -> Strip:
-        values, pad = self.values, self.pad
         (top, left), (rows, cols) = self.view, self.view_size
-        row = y + top - pad
-        style, base, theme = self._painting()
         if y >= rows:
-            return Strip.blank(self.size.width, style)
-        # Everything a cell needs, read once a line: a reactive read costs about a microsecond,
-        # and a 64-column row has 64 cells.
-        line = _Line(
-            values=values, row=row, rows=len(values), cols=len(values[0]) if values else 0,
-            scale=self._scale, decimals=self._decimals, base=base, theme=theme,
-            cursor=self.cursor if self.has_focus else None, editing=self.editing, pad_text=self.pad_text,
-            window=self.window, marked=self.marked, dropped=self.dropped, width=self.cell_width - 2,
-            styles=self._highlight_styles(),
-        )
-        draw = line.shade if self.compact else line.cell
-        if self._drawn_width != line.width:
+            return Strip.blank(self.size.width, self._painting()[0])
+        if self._drawn_for != (self.cell_width, self._styles_cache.cell_paint):
             self._forget_cells()
-            self._drawn_width = line.width
-        # A step changes a few cells of a row and the row is drawn again: each cell is drawn once
-        # for each way it can look (in the window, marked, ...), then looked up.
-        drawn, window, marked, dropped, cursor = self._drawn, line.window, line.marked, line.dropped, line.cursor
-        segments = []
-        for col in range(left - pad, left - pad + cols):
-            cell = (row, col)
-            if cell == cursor and line.editing is not None:  # the cell being edited changes with each key
-                segments.append(draw(col))
-                continue
-            key = (row, col, cell in window, cell in marked, cell in dropped, cell == cursor)
-            segment = drawn.get(key)
-            if segment is None:
-                segment = drawn[key] = draw(col)
-            segments.append(segment)
-        # Every character a grid writes is one cell wide: the strip's length is its characters.
-        used, width = sum(len(segment.text) for segment in segments), self.size.width
+            self._drawn_for = (self.cell_width, self._styles_cache.cell_paint)
+        # A step changes a few cells of a row: the row without highlights is kept, and only its
+        # highlighted cells are looked up (each drawn once for each way it can look).
+        row, first = y + top - self.pad, left - self.pad
+        segments, used = self._plain_row(row, first, cols)
+        # Read once a row: a reactive read costs about a microsecond.
+        lit = _Lit(self.window, self.marked, self.dropped, self.cursor if self.has_focus else None, self.editing)
+        columns = self._lit_columns(row, lit)
+        if columns:
+            segments = segments.copy()
+            for col in columns:
+                if first <= col < first + cols:
+                    segments[col - first] = self._cell(row, col, lit)
+        width = self.size.width
         if used < width:
-            segments.append(Segment(" " * (width - used), style))
+            segments = [*segments, Segment(" " * (width - used), self._painting()[0])]
         return Strip(segments, max(used, width))
+
+    def _plain_row(self, row: int, first: int, cols: int) -> tuple[list[Segment], int]:
+        """The row's cells in view, none highlighted, and their width (every character a grid
+        writes is one cell wide)."""
+        key = (row, first, cols)
+        kept = self._rows.get(key)
+        if kept is None:
+            segments = [self._cell(row, col, UNLIT) for col in range(first, first + cols)]
+            kept = self._rows[key] = (segments, sum(len(segment.text) for segment in segments))
+        return kept
+
+    def _lit_columns(self, row: int, lit: _Lit) -> set[int]:
+        """The columns of ``row`` that look other than plain: in the window, marked, dropped, or
+        the cursor (a heat map shows only its cursor)."""
+        columns = set() if self.compact else {col for cells in lit[:3] for col in _by_row(cells).get(row, ())}
+        if lit.cursor is not None and lit.cursor[0] == row:
+            columns.add(lit.cursor[1])
+        return columns
+
+    def _cell(self, row: int, col: int, lit: _Lit) -> Segment:
+        """Cell (row, col) as it looks with the highlights ``lit``: drawn once for each look."""
+        cell = (row, col)
+        if cell == lit.cursor and lit.editing is not None:  # the cell being edited changes with each key
+            return self._draw(row, col, lit)
+        key = (cell, cell in lit.window, cell in lit.marked, cell in lit.dropped, cell == lit.cursor)
+        segment = self._drawn.get(key)
+        if segment is None:
+            segment = self._drawn[key] = self._draw(row, col, lit)
+        return segment
+
+    def _draw(self, row: int, col: int, lit: _Lit) -> Segment:
+        _, base, theme = self._painting()
+        line = _Line(values=self.values, row=row, rows=self.rows, cols=self.cols, scale=self._scale,
+                     decimals=self._decimals, base=base, theme=theme, cursor=lit.cursor, editing=lit.editing,
+                     pad_text=self.pad_text, window=lit.window, marked=lit.marked, dropped=lit.dropped,
+                     width=self.cell_width - 2, styles=self._highlight_styles())
+        return self._styles_cache.cell((line.shade if self.compact else line.cell)(col))
+
+
+class _Lit(NamedTuple):
+    """What a grid highlights: its window, marked and dropped cells, its cursor (when it has the
+    focus) and the text being typed in the cursor's cell."""
+
+    window: frozenset
+    marked: frozenset
+    dropped: frozenset
+    cursor: tuple[int, int] | None
+    editing: str | None
+
+
+UNLIT = _Lit(NOTHING, NOTHING, NOTHING, None, None)
+
+
+@lru_cache(maxsize=64)
+def _by_row(cells: frozenset) -> dict[int, tuple[int, ...]]:
+    """The columns of ``cells`` (row, col) in each row: a window, looked up once a row drawn."""
+    rows: dict[int, list[int]] = {}
+    for row, col in cells:
+        rows.setdefault(row, []).append(col)
+    return {row: tuple(cols) for row, cols in rows.items()}
 
 
 @dataclass(slots=True)
