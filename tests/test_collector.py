@@ -5,7 +5,6 @@ from tutor.collector import (
     BACKSTOP,
     DUE_AFTER,
     PAUSE_SECONDS,
-    YOUNG_BACKSTOP,
     YOUNG_DUE,
     YOUNG_PAUSE,
     IdleCollector,
@@ -39,7 +38,7 @@ class FakeGC:
 def test_start_freezes_what_exists_and_leaves_the_passes_to_the_pauses():
     collector = IdleCollector(FakeGC(), clock=lambda: 0.0)
     collector.start()
-    assert collector.collector.frozen and collector.collector.threshold == (YOUNG_BACKSTOP, 10, BACKSTOP)
+    assert collector.collector.frozen and collector.collector.threshold == (700, 10, BACKSTOP)
 
 
 def test_a_young_pass_runs_in_the_gap_after_a_key_once_enough_is_new():
