@@ -588,7 +588,8 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
         key = (row, first, cols)
         kept = self._rows.get(key)
         if kept is None:
-            segments = [self._cell(row, col, UNLIT) for col in range(first, first + cols)]
+            line = self._line(row, UNLIT)  # one for the row: new values redraw every cell
+            segments = [self._cell(row, col, UNLIT, line) for col in range(first, first + cols)]
             kept = self._rows[key] = (segments, sum(len(segment.text) for segment in segments))
         return kept
 
@@ -600,24 +601,25 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
             columns.add(lit.cursor[1])
         return columns
 
-    def _cell(self, row: int, col: int, lit: _Lit) -> Segment:
+    def _cell(self, row: int, col: int, lit: _Lit, line: _Line | None = None) -> Segment:
         """Cell (row, col) as it looks with the highlights ``lit``: drawn once for each look."""
         cell = (row, col)
-        if cell == lit.cursor and lit.editing is not None:  # the cell being edited changes with each key
-            return self._draw(row, col, lit)
+        editing = cell == lit.cursor and lit.editing is not None  # changes with each key: never kept
         key = (cell, cell in lit.window, cell in lit.marked, cell in lit.dropped, cell == lit.cursor)
-        segment = self._drawn.get(key)
+        segment = None if editing else self._drawn.get(key)
         if segment is None:
-            segment = self._drawn[key] = self._draw(row, col, lit)
+            line = line or self._line(row, lit)
+            segment = self._styles_cache.cell((line.shade if self.compact else line.cell)(col))
+            if not editing:
+                self._drawn[key] = segment
         return segment
 
-    def _draw(self, row: int, col: int, lit: _Lit) -> Segment:
+    def _line(self, row: int, lit: _Lit) -> _Line:
         _, base, theme = self._painting()
-        line = _Line(values=self.values, row=row, rows=self.rows, cols=self.cols, scale=self._scale,
+        return _Line(values=self.values, row=row, rows=self.rows, cols=self.cols, scale=self._scale,
                      decimals=self._decimals, base=base, theme=theme, cursor=lit.cursor, editing=lit.editing,
                      pad_text=self.pad_text, window=lit.window, marked=lit.marked, dropped=lit.dropped,
                      width=self.cell_width - 2, styles=self._highlight_styles())
-        return self._styles_cache.cell((line.shade if self.compact else line.cell)(col))
 
 
 class _Lit(NamedTuple):
