@@ -1,4 +1,4 @@
-"""When Python's cyclic garbage collector runs: while the learner pauses, not during a key.
+"""When Python's cyclic garbage collector makes its larger passes: while the learner pauses.
 
 Textual keeps tens of thousands of small objects alive (each line on screen caches its crops
 and styles), and a step of a lab leaves about a thousand new ones. CPython collects its young
