@@ -420,3 +420,35 @@ def test_only_widgets_under_a_dirty_region_are_rendered():
     # A region no widget that asked to repaint holds (a scroll): Textual's own update.
     assert needed(widgets, {grid}, {Region(50, 3, 5, 1)}) is None
     assert isinstance(DirtyOnlyCompositor(), Compositor)
+
+
+async def test_an_arithmetic_below_the_fold_is_written_when_it_comes_into_view(make_app, tmp_path, monkeypatch):
+    """In a 28x28 lab at 120x40 the arithmetic's box is below the fold while the learner steps:
+    a step leaves its text to be made when the box is drawn (breaking the sums into lines is
+    most of a step's own cost), and the box, scrolled into view, shows the last step's sum as a
+    full repaint does."""
+    from tutor.widgets.lab import LabView
+    from tutor.widgets.sight import out_of_sight
+    from tutor.widgets.text import Lines
+
+    made = []
+    arithmetic = LabView.arithmetic
+    monkeypatch.setattr(LabView, "arithmetic", lambda lab, step, box: made.append(step.cell) or arithmetic(lab, step, box))
+    write_conv_lesson(tmp_path, "big", [1, 3, 28, 28], "in_channels = 3, out_channels = 8, kernel_size = 5, padding = 2")
+    app = make_app("big", folder=tmp_path)
+    mismatches: list = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        box, lab = app.screen.query_one("#steps", Lines), app.screen.query_one(LabView)
+        terminal = await start_watching(app, pilot)
+        made.clear()
+        assert await step_and_check(app, pilot, terminal, mismatches, ["n"] * 6) == 6
+        assert out_of_sight(box) and made == []
+        await pilot.press("end")  # the page scrolls to its end: the box comes into view
+        assert await compare_when_drawn(app, pilot, terminal, mismatches, "end")
+        assert not out_of_sight(box) and made == [lab.step]
+        o, r, c = lab.step
+        assert f"output[0, {o}, {r}, {c}] = {lab.session.output[0, o, r, c].item():.4f}" in "\n".join(terminal.rows())
+        assert await step_and_check(app, pilot, terminal, mismatches, ["n"]) == 1  # in view: made at once
+        assert made[-1] == lab.step
+    assert not mismatches, described(mismatches)

@@ -494,13 +494,17 @@ class LabView(Vertical):
             if address.tensor == self.stepped_tensor() and address in step.windows:
                 grid.cursor = step.cell[1:]
         self._lit = now
+        box.update_when_seen(lambda: self.arithmetic(step, box))
+
+    def arithmetic(self, step: Explained, box: Lines) -> str:
+        """The step's text, broken to the box's width and padded to the rows the box has had: it
+        never shrinks while stepping (and starts as tall as the longest sum of a sample, see
+        reserve_rows). A height that changed with the numbers would lay out (and repaint, and
+        scroll) the whole page on a key."""
         text = self.step_text(step, box.content_size.width)
-        # The box never shrinks while stepping (and starts as tall as the longest sum of a
-        # sample, see reserve_rows): a height that changed with the numbers would lay out (and
-        # repaint, and scroll) the whole page on a key.
         rows = _footprint(box, text)[0]
         self._steps_rows = max(self._steps_rows, rows)
-        set_text(box, text + "\n" * (self._steps_rows - rows))  # padded to the rows it has had
+        return text + "\n" * (self._steps_rows - rows)
 
     def step_text(self, step: Explained, width: int) -> str:
         """The header and the arithmetic of a step, broken to lines of ``width``."""
@@ -521,4 +525,6 @@ class LabView(Vertical):
         rows = max(_footprint(box, self.step_text(self.explain(unflat(i, shape)), width))[0] for i in picks)
         changed, self._steps_measured, self._steps_rows = rows != self._steps_rows, measured, rows
         self.show_step()
+        if changed:  # laid out to its new rows (its text made now, if the step left it for later)
+            box.refresh(layout=True)
         return changed

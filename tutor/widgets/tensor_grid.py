@@ -18,7 +18,6 @@ from rich.style import Style
 from textual import events
 from textual.binding import Binding
 from textual.color import Color
-from textual.dom import NoScreen
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -35,6 +34,7 @@ from tutor.numbers import (
     parse_number,
 )
 from tutor.widgets.rows_cache import RowsBetweenSides
+from tutor.widgets.sight import out_of_sight
 from tutor.widgets.text import plain
 
 # A cell holds at most this much: the grid is for reading, not for big numbers.
@@ -420,17 +420,12 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
         """Repaint ``regions`` (relative to the content area, inside the border). Below the fold
         they are only marked, to be drawn when the grid scrolls into view: a refresh would cost
         three messages, for nothing."""
-        try:
-            # The screen's map of what its last frame showed: one lookup. (can_view_partial
-            # asks the map too, then walks up every scrolling ancestor: ~0.1 ms a grid a step.)
-            hidden = self.is_mounted and self not in self.screen._compositor.visible_widgets
-        except NoScreen:  # on its way out (a resize rebuilt the lab): nothing to draw
-            return
+        hidden = out_of_sight(self)
         if hidden:
             offset = self.content_offset
             self._styles_cache.set_dirty(*(region.translate(offset) for region in regions))
-            return
-        self.refresh(*regions)
+        elif hidden is not None:  # None: on its way out (a resize rebuilt the lab), nothing to draw
+            self.refresh(*regions)
 
     def _show_cursor_value(self) -> None:
         """A heat map hides its numbers: the exact value under the cursor goes under the grid."""
@@ -617,8 +612,7 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
     def _line(self, row: int, lit: _Lit) -> _Line:
         _, base, theme = self._painting()
         return _Line(values=self.values, row=row, rows=self.rows, cols=self.cols, scale=self._scale,
-                     decimals=self._decimals, base=base, theme=theme, cursor=lit.cursor, editing=lit.editing,
-                     pad_text=self.pad_text, window=lit.window, marked=lit.marked, dropped=lit.dropped,
+                     decimals=self._decimals, base=base, theme=theme, lit=lit, pad_text=self.pad_text,
                      width=self.cell_width - 2, styles=self._highlight_styles())
 
 
@@ -657,12 +651,8 @@ class _Line:
     decimals: int
     base: Color
     theme: object
-    cursor: tuple[int, int] | None
-    editing: str | None
+    lit: _Lit
     pad_text: str
-    window: frozenset
-    marked: frozenset
-    dropped: frozenset
     width: int
     styles: dict
 
@@ -673,12 +663,12 @@ class _Line:
         """A heat-map cell (see ``shade_text``); the cursor cell is reversed."""
         value = self.values[self.row][col]
         text, style = shade_text(value, self.scale), self.heat(value)
-        if (self.row, col) == self.cursor:
+        if (self.row, col) == self.lit.cursor:
             style += self.styles["cursor"]
         return Segment(text, style)
 
     def cell(self, col: int) -> Segment:
-        row, styles, width = self.row, self.styles, self.width
+        row, styles, width, lit = self.row, self.styles, self.width, self.lit
         inside = 0 <= row < self.rows and 0 <= col < self.cols
         if inside:
             value = self.values[row][col]
@@ -686,15 +676,15 @@ class _Line:
         else:
             style, text = styles["padding"], self.pad_text
         left, right = " ", " "
-        at_cursor = inside and (row, col) == self.cursor
-        if (row, col) in self.dropped:
+        at_cursor = inside and (row, col) == lit.cursor
+        if (row, col) in lit.dropped:
             style, left = style + styles["dropped"], "✗"
-        if (row, col) in self.window:
+        if (row, col) in lit.window:
             style, left, right = style + styles["window"], "‹", "›"
-        if (row, col) in self.marked:
+        if (row, col) in lit.marked:
             style, left, right = style + styles["mark"], "«", "»"
-        if at_cursor and self.editing is not None:
-            text = (self.editing + "▏")[-width:].ljust(width)
+        if at_cursor and lit.editing is not None:
+            text = (lit.editing + "▏")[-width:].ljust(width)
             style, left, right = styles["edit"], "[", "]"
         elif at_cursor:
             style, left, right = style + styles["cursor"], "[", "]"
