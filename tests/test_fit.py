@@ -159,3 +159,19 @@ async def test_a_terminal_only_taller_or_shorter_fits_the_grids_again(make_app, 
         await pilot.resize_terminal(120, 30)
         await pilot.pause(0.5)
         assert grid.view_size[0] == short
+
+
+@pytest.mark.parametrize("size", SIZES.values(), ids=SIZES.keys())
+async def test_a_steps_header_keeps_to_one_row(make_app, tmp_path, size):
+    """At the last of a 28x28 lab's 6,272 steps, the header ``output[0, 7, 27, 27] = ...  (nn.Conv2d;
+    step 6272 of 6272: n / p / Space)`` is 77 characters: where its box is narrower, it leaves
+    out the keys rather than break after the cell's index, as a sum would."""
+    write_conv_lesson(tmp_path, "big", [1, 3, 28, 28], "in_channels = 3, out_channels = 8, kernel_size = 5, padding = 2")
+    app = make_app("big", folder=tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(app, pilot)
+        await pilot.press("p")  # from the first cell back to the last
+        await settle(app, pilot)
+        header, following = app.screen.query_one("#steps").text.splitlines()[:2]
+        assert header.startswith("output[0, 7, 27, 27] = ") and following.startswith("in 0:")
+        assert header.endswith("step 6272 of 6272)" if size == (80, 24) else "step 6272 of 6272: n / p / Space)")

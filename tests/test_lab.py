@@ -181,6 +181,24 @@ async def test_escape_cancels_an_edit(make_app):
         assert app.screen.__class__.__name__ == "LessonScreen"
 
 
+async def test_a_number_longer_than_its_cell_shows_whole_under_the_grid_while_it_is_typed(make_app):
+    """The cell shows the end of what is typed (``12.75`` in a 4-character cell reads ``75▏``):
+    the grid's bottom border shows all of it, until the edit is committed or cancelled."""
+    app = make_app("convolution")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_lab(app, pilot)
+        await tab_to(app, pilot, "x-0")
+        await pilot.press("enter", *"12.7")
+        await pilot.pause()
+        assert any("typing 12.7" in row for row in screen_text(app))
+        await pilot.press("5", "escape")
+        await pilot.pause()
+        assert not any("typing" in row for row in screen_text(app)) and shown(app, "x-0")[0, 0] == 0
+        await pilot.press("enter", *"12.75", "enter")
+        await pilot.pause()
+        assert not any("typing" in row for row in screen_text(app)) and shown(app, "x-0")[0, 0] == 12.75
+
+
 async def test_output_grids_are_read_only(make_app):
     app = make_app("convolution")
     async with app.run_test(size=(120, 40)) as pilot:

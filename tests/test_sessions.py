@@ -186,6 +186,29 @@ def test_the_pool_session_marks_the_winner_torch_returns():
     assert np.array_equal(session.grad, x.grad.numpy())
 
 
+@pytest.mark.parametrize("kind", ["max", "avg"])
+def test_a_pooling_window_writes_each_number_as_its_grid_does(kind):
+    """Pooling a convolution's output, whose grid writes four decimals (10.2020), the window's
+    values, its sum and the result are written with the input's and the output's decimals, as
+    the grids beside them write them (not 10.202)."""
+    session = PoolSession(POOLING.labs["after-conv"])
+    session.reconfigure("kind", kind)
+    written = []
+    for c, r, q in itertools.product(*map(range, session.output_shape)):
+        x, out = session.slice(Address("x", (c,))), session.slice(Address("y", (c,)))
+        step = session.explain((c, r, q))
+        values = [fixed(float(x[t.row, t.col]), column_format(x)[1]) for t in step.detail.taps]
+        result = fixed(float(out[r, q]), column_format(out)[1])
+        written += [*values, result]
+        if kind == "max":
+            assert step.lines[0].startswith(f"window: {', '.join(values)}")
+            assert step.lines[1].startswith(f"max = {result}, at input row")
+        else:
+            assert step.lines[0].startswith(f"({' + '.join(values)}")
+            assert f" {result}" in step.lines[0]
+    assert any("." in number and number.endswith("0") for number in written)  # what format_number drops
+
+
 def test_the_feature_session_counts_distinct_maps():
     session = FeatureSession(SYMMETRY.labs["features"])
     conv = nn.Conv2d(1, len(session.kernels), 3, padding=1, bias=False)

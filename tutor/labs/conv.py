@@ -22,10 +22,11 @@ from tutor.labs.session import (
     Cell,
     Cells,
     Explained,
+    SliceDecimals,
     reached,
     unreached,
 )
-from tutor.numbers import column_format, format_number
+from tutor.numbers import format_number
 
 
 class ConvSession:
@@ -50,7 +51,7 @@ class ConvSession:
         output = conv.conv_forward(layer, x, weight, bias)  # torch's refusal changes nothing
         self.layer, self.x, self.weight, self.bias, self.output = layer, x, weight, bias, output
         self.dropped = self._dropped()
-        self._decimals: dict[Address, int] = {}
+        self.decimals = SliceDecimals(self.slice)
 
     def _state(self):
         copy = (lambda a: None if a is None else a.copy())
@@ -88,8 +89,7 @@ class ConvSession:
             out, into = address.index
             self.weight[out, into, row, col] = value
             where, changed = f"c.weight[{out}, {into}, {row}, {col}]", [address, Address("y", (out,))]
-        for changed_address in changed:
-            self._decimals.pop(changed_address, None)
+        self.decimals.forget(changed)
         self.output = conv.conv_forward(self.layer, self.x, self.weight, self.bias)
         return f"{where} = {format_number(value)}", changed
 
@@ -190,10 +190,3 @@ class ConvSession:
                                    self.decimals(Address("w", (o, terms.kernel_index)))))
         lines = unrolled_lines(unrolled, max_terms, written, decimals, self.decimals(Address("y", (o,))))
         return Explained(cell, float(self.output[0, o, r, c]), windows, lines=tuple(lines), detail=unrolled)
-
-    def decimals(self, address: Address) -> int:
-        """The decimals the grid of ``address`` writes its numbers with (remembered until an edit:
-        a 64x64 channel takes a millisecond to measure, a step must not)."""
-        if address not in self._decimals:
-            self._decimals[address] = column_format(self.slice(address))[1]
-        return self._decimals[address]

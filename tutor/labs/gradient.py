@@ -12,8 +12,16 @@ from tutor.engine import backward
 from tutor.labs.conv import ConvSession
 from tutor.labs.explain import equals, printed, shape_text
 from tutor.labs.matrix import MATRIX_UP_TO
-from tutor.labs.session import Address, Cell, Explained, Panel, Setting, Shown
-from tutor.numbers import column_format, fixed, format_number, format_term
+from tutor.labs.session import (
+    Address,
+    Cell,
+    Explained,
+    Panel,
+    Setting,
+    Shown,
+    SliceDecimals,
+)
+from tutor.numbers import fixed, format_number, format_term
 
 TARGETS = ("dL/dx", "dL/dW")
 MENU = (
@@ -44,7 +52,7 @@ class GradientSession:
     def _compute(self) -> None:
         c = self.conv
         self.grads = backward.gradients(c.layer, c.x, c.weight, c.bias, self.upstream)
-        self._decimals: dict[Address, int] = {}
+        self.decimals = SliceDecimals(self.slice)
 
     # --- changes --------------------------------------------------------------------------------
     def settings(self) -> dict:
@@ -258,8 +266,3 @@ class GradientSession:
 
     def _shown(self, step: Explained, address: Address) -> str:
         return fixed(step.value, self.decimals(address))
-
-    def decimals(self, address: Address) -> int:
-        if address not in self._decimals:
-            self._decimals[address] = column_format(self.slice(address))[1]
-        return self._decimals[address]

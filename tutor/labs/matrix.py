@@ -10,8 +10,16 @@ from tutor.course.model import UnfoldLabSpec
 from tutor.engine import backward, conv
 from tutor.labs.conv import ConvSession
 from tutor.labs.explain import shape_text, unrolled_lines
-from tutor.labs.session import Address, Cell, Explained, Panel, Setting, Shown
-from tutor.numbers import column_format, fixed
+from tutor.labs.session import (
+    Address,
+    Cell,
+    Explained,
+    Panel,
+    Setting,
+    Shown,
+    SliceDecimals,
+)
+from tutor.numbers import fixed
 
 MATRIX_UP_TO = 36  # input numbers (columns of C) up to which C is drawn
 KERNEL = ("as stored", "flipped")
@@ -66,7 +74,7 @@ class UnfoldSession:
         self.output = conv.conv_forward(self.layer, self.x, kernels, bias)
         small = self.x.size <= MATRIX_UP_TO
         self.matrix = backward.conv_matrix(self.layer, self.x.shape, kernels) if small else None
-        self._decimals: dict[Address, int] = {}
+        self.decimals = SliceDecimals(self.slice)
 
     def settings(self) -> dict:
         return {**self.conv.settings(), "kernel": KERNEL[self.flipped]}
@@ -214,8 +222,3 @@ class UnfoldSession:
         value = fixed(step.value, self.decimals(Address("y", (o,))))
         column = r * self.output.shape[3] + q
         return f"output[0, {o}, {r}, {q}] = {value}", f"window {column}"
-
-    def decimals(self, address: Address) -> int:
-        if address not in self._decimals:
-            self._decimals[address] = column_format(self.slice(address))[1]
-        return self._decimals[address]

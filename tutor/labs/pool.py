@@ -11,7 +11,15 @@ from tutor.course.model import PoolLabSpec
 from tutor.engine import pool
 from tutor.engine.spec import PoolSpec
 from tutor.labs.explain import pool_lines, shape_text, side_formula
-from tutor.labs.session import Address, Cell, Explained, reached, resized, unreached
+from tutor.labs.session import (
+    Address,
+    Cell,
+    Explained,
+    SliceDecimals,
+    reached,
+    resized,
+    unreached,
+)
 from tutor.numbers import format_number
 
 
@@ -40,6 +48,7 @@ class PoolSession:
         (_, _, height, width), (_, _, rows, cols) = x.shape, out.shape
         side = (lambda size, out_size: reached(size, out_size, spec.kernel_size, spec.step, spec.padding))
         self.dropped = unreached(height, width, side(height, rows), side(width, cols))
+        self.decimals = SliceDecimals(self.slice)
 
     @property
     def editable(self) -> bool:
@@ -117,4 +126,5 @@ class PoolSession:
         window = frozenset((t.row, t.col) for t in detail.taps) | frozenset(detail.padding_taps)
         marked = {Address("x", (c,)): frozenset({detail.winner})} if detail.winner else {}
         windows = {Address("x", (c,)): window, Address("y", (c,)): frozenset({(r, q)})}
-        return Explained(cell, detail.value, windows, marked, tuple(pool_lines(self.pool, detail)), detail)
+        decimals = (self.decimals(Address("x", (c,))), self.decimals(Address("y", (c,))))
+        return Explained(cell, detail.value, windows, marked, tuple(pool_lines(self.pool, detail, decimals)), detail)

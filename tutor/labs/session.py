@@ -3,7 +3,10 @@ explanation of one output cell."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+
+from tutor.numbers import column_format
 
 CUSTOM = "custom"  # a preset name for values set by hand, matching no preset
 Cell = tuple[int, int, int]  # (channel, row, col) of the output
@@ -70,6 +73,26 @@ class Setting:
     label: str
     choices: tuple
     names: tuple[str, ...] | None = None
+
+
+class SliceDecimals:
+    """The decimals the grid of each address writes its numbers with (``column_format`` of its
+    slice), so that the arithmetic writes a number as its grid does: measured once, until the
+    slice changes (a 64x64 channel takes a millisecond to measure, and a step must not)."""
+
+    def __init__(self, slice_of: Callable[[Address], object]) -> None:
+        self._slice_of = slice_of
+        self._known: dict[Address, int] = {}
+
+    def __call__(self, address: Address) -> int:
+        if address not in self._known:
+            self._known[address] = column_format(self._slice_of(address))[1]
+        return self._known[address]
+
+    def forget(self, addresses: Iterable[Address]) -> None:
+        """The slices at ``addresses`` changed: they are measured again when next asked."""
+        for address in addresses:
+            self._known.pop(address, None)
 
 
 def resized(x, name: str, value: int, fill: float):

@@ -25,6 +25,7 @@ from tutor.widgets.stepper import Stepper
 from tutor.widgets.tensor_grid import NOTHING, TensorGrid
 from tutor.widgets.text import Lines, Plain, plain
 
+STEP_KEYS = ": n / p / Space"  # the keys a step's header names, where it has room
 LOOKAHEAD = 3  # input columns a view shows beyond the window when it can: it moves every 4 steps, not each
 
 
@@ -476,7 +477,7 @@ class LabView(Vertical):
 
     def step_title(self) -> str:
         channels, rows, cols = shape = self.step_shape()
-        return f"step {flat(self.step, shape) + 1} of {channels * rows * cols}: n / p / Space"
+        return f"step {flat(self.step, shape) + 1} of {channels * rows * cols}{STEP_KEYS}"
 
     # --- stepping -------------------------------------------------------------------------------
     def show_step(self) -> None:
@@ -507,8 +508,12 @@ class LabView(Vertical):
         return text + "\n" * (self._steps_rows - rows)
 
     def step_text(self, step: Explained, width: int) -> str:
-        """The header and the arithmetic of a step, broken to lines of ``width``."""
-        return "\n".join(part for line in (self.step_header(step), *step.lines) for part in wrapped(line, width))
+        """The header and the arithmetic of a step, broken to lines of ``width``. A header one
+        row too long leaves out the keys (the page above and ? name them): broken, it read as a sum."""
+        header = self.step_header(step)
+        if len(header) > width:
+            header = header.replace(STEP_KEYS, "")
+        return "\n".join(part for line in (header, *step.lines) for part in wrapped(line, width))
 
     def reserve_rows(self, samples: int = 16) -> bool:
         """Give the arithmetic's box the rows of the longest sum among a sample of cells (all of

@@ -8,7 +8,7 @@ from textual import on
 
 from tutor.labs.explain import shape_text
 from tutor.labs.session import Address, Explained
-from tutor.numbers import column_format, fixed
+from tutor.numbers import fixed
 from tutor.widgets.flow import Flow
 from tutor.widgets.lab import LabView, set_text
 from tutor.widgets.stepper import Stepper
@@ -149,6 +149,6 @@ step the window, **Space** plays, **r** restores the lesson's values.
 
     def step_header(self, step: Explained) -> str:
         c, r, q = step.cell
-        decimals = column_format(self.session.slice(Address("y", (c,))))[1]  # as the output map writes it
-        return (f"output[0, {c}, {r}, {q}] = {fixed(step.value, decimals)}   "
+        value = fixed(step.value, self.session.decimals(Address("y", (c,))))  # as the output map writes it
+        return (f"output[0, {c}, {r}, {q}] = {value}   "
                 f"(nn.{self.session.pool.module_name}; {self.step_title()})")

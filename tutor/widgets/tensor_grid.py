@@ -523,8 +523,19 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
         self.post_message(self.CellEdited(self, *self.cursor, value))
 
     # --- drawing -----------------------------------------------------------------------------
-    def watch_editing(self) -> None:
+    def watch_editing(self, editing: str | None) -> None:
         self._refresh_cells({self.cursor})
+        self._show_typed(editing)
+
+    def _show_typed(self, editing: str | None) -> None:
+        """Text typed past the cell's width is shown whole under the grid (the cell shows its
+        end: ``12.75`` in a 4-character cell reads ``75▏``); the grid's own note returns after."""
+        if editing is not None and len(editing) >= self.cell_width - 2:
+            room = max(self.outer_width - 6 - len("typing "), 1)  # corners, rules and spaces: 6
+            self._set_subtitle(f"typing {editing[-room:]}")
+        else:
+            self._show_view()
+            self._show_cursor_value()
 
     def watch_window(self, old: frozenset, new: frozenset) -> None:
         self.follow(new)
