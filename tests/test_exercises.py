@@ -1,7 +1,7 @@
 """Exercises answered from the keyboard, as a learner would."""
 
 import pytest
-from conftest import goto_page, settle, tab_to
+from conftest import goto_page, screen_text, settle, tab_to
 
 from tutor.course.answers import AnswerError, check, parse_shape
 from tutor.course.loader import bundled_folder, load_folder, load_lesson
@@ -134,6 +134,31 @@ async def test_parameter_count_hint_and_reveal_by_keys(make_app):
         card = app.screen.query_one("ExerciseCard")
         assert card.status == "revealed"
         assert "out × in × k × k = 10 × 5 × 2 × 2 = 200" in card_text(app, "solution")
+
+
+async def test_each_hint_taken_is_scrolled_into_view(make_app):
+    """At 80x24 the card of convolution's page 3 grows below the fold with each hint: the new
+    hint is brought into view (it was laid out after the card was scrolled to)."""
+    app = make_app("convolution")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await goto_page(app, pilot, 2)
+        await pilot.press("tab")
+        for hint in (1, 2):
+            await pilot.press("ctrl+t")
+            await pilot.pause(0.3)
+            assert any(row.lstrip(" │").startswith(f"Hint {hint}:") for row in screen_text(app))
+
+
+async def test_typing_into_an_answer_box_below_the_fold_brings_it_into_view(make_app):
+    """A page of questions opens at its top with its first answer box focused, below the fold at
+    80x24: what the learner types is shown, with the box."""
+    app = make_app("arithmetic")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await goto_page(app, pilot, 1)
+        assert not any("[1, 8" in row for row in screen_text(app))
+        await pilot.press(*"[1, 8, 16, 16]")
+        await pilot.pause(0.2)
+        assert any("[1, 8, 16, 16]" in row for row in screen_text(app))
 
 
 @pytest.mark.parametrize("text,message", [("", "Nothing was typed"), ("abc", "is not a number"),

@@ -175,3 +175,23 @@ async def test_a_steps_header_keeps_to_one_row(make_app, tmp_path, size):
         header, following = app.screen.query_one("#steps").text.splitlines()[:2]
         assert header.startswith("output[0, 7, 27, 27] = ") and following.startswith("in 0:")
         assert header.endswith("step 6272 of 6272)" if size == (80, 24) else "step 6272 of 6272: n / p / Space)")
+
+
+async def test_a_stage_taller_than_the_page_stays_on_the_part_the_learner_scrolled_to(make_app, tmp_path):
+    """The 28x28 lab's stage (the input's heading to the arithmetic) is taller than a 120x40
+    page. A step shows the stage's top (the input: its heading gave its row up); scrolled down to the arithmetic, the learner can step
+    and watch each sum, as the page no longer jumps back up."""
+    write_conv_lesson(tmp_path, "big", [1, 3, 28, 28], "in_channels = 3, out_channels = 8, kernel_size = 5, padding = 2")
+    app = make_app("big", folder=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        lab = app.screen.query_one(LabView)
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert any(row.lstrip().startswith("╭─ channel 0") for row in screen_text(app))  # the input's top
+        await pilot.press("end")
+        for _ in range(3):
+            await pilot.press("n")
+            await settle(app, pilot)
+            o, r, c = lab.step
+            assert any(row.lstrip().startswith(f"output[0, {o}, {r}, {c}] = ") for row in screen_text(app))

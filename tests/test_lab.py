@@ -199,6 +199,22 @@ async def test_a_number_longer_than_its_cell_shows_whole_under_the_grid_while_it
         assert not any("typing" in row for row in screen_text(app)) and shown(app, "x-0")[0, 0] == 12.75
 
 
+async def test_a_narrow_grid_shows_as_much_of_a_typed_number_as_fits_under_it(make_app):
+    """Under a 2x2 kernel (14 columns at 120x40) ``typing -12.75`` does not fit: the number does,
+    whole, sign first; longer, its end, after an ellipsis (never a part that reads as a number)."""
+    app = make_app("convolution")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_lab(app, pilot)
+        await tab_to(app, pilot, "w-0-0")
+        await pilot.press("enter", *"-12.75")
+        await pilot.pause()
+        assert any("─ -12.75 ─╯" in row for row in screen_text(app))
+        await pilot.press(*"34567")
+        await pilot.pause()
+        notes = [row.split("…")[1].split()[0] for row in screen_text(app) if "─ …" in row]
+        assert len(notes) == 1 and "-12.7534567".endswith(notes[0]) and len(notes[0]) >= 5
+
+
 async def test_output_grids_are_read_only(make_app):
     app = make_app("convolution")
     async with app.run_test(size=(120, 40)) as pilot:

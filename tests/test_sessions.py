@@ -189,8 +189,8 @@ def test_the_pool_session_marks_the_winner_torch_returns():
 @pytest.mark.parametrize("kind", ["max", "avg"])
 def test_a_pooling_window_writes_each_number_as_its_grid_does(kind):
     """Pooling a convolution's output, whose grid writes four decimals (10.2020), the window's
-    values, its sum and the result are written with the input's and the output's decimals, as
-    the grids beside them write them (not 10.202)."""
+    values and its sum are written as the input's grid writes them (not 10.202), and so is the
+    max, the input cell that wins; a mean as the output's grid writes it."""
     session = PoolSession(POOLING.labs["after-conv"])
     session.reconfigure("kind", kind)
     written = []
@@ -202,7 +202,8 @@ def test_a_pooling_window_writes_each_number_as_its_grid_does(kind):
         written += [*values, result]
         if kind == "max":
             assert step.lines[0].startswith(f"window: {', '.join(values)}")
-            assert step.lines[1].startswith(f"max = {result}, at input row")
+            winner = fixed(float(x[step.detail.winner]), column_format(x)[1])
+            assert step.lines[1].startswith(f"max = {winner}, at input row")
         else:
             assert step.lines[0].startswith(f"({' + '.join(values)}")
             assert f" {result}" in step.lines[0]

@@ -243,13 +243,14 @@ def _pool_side(spec: PoolSpec, size: int) -> tuple[str, str, int]:
 
 def pool_lines(spec: PoolSpec, cell, decimals: tuple[int, int] = (0, 0)) -> list[str]:
     """A pooling window written out: its values, then the max (and where) or the mean.
-    ``decimals``: the input's and the output's, as their grids write them."""
+    ``decimals``: the input's and the output's, as their grids write them. The max is an input
+    cell, and is written as the window writes it."""
     values = [fixed(t.value, decimals[0]) for t in cell.taps]
     if spec.kind == "max":
         pad = f" and {len(cell.padding_taps)} padding cell(s) of -inf, which never win" if cell.padding_taps else ""
         row, col = cell.winner
         return [f"window: {', '.join(values)}{pad}",
-                f"max = {fixed(cell.value, decimals[1])}, at input row {row}, column {col} (the index torch returns)"]
+                f"max = {fixed(cell.value, decimals[0])}, at input row {row}, column {col} (the index torch returns)"]
     terms = values + ["0"] * len(cell.padding_taps)
     total = equals(sum((Decimal(v) for v in values), Decimal(0)), cell.total)
     pad = f" ({len(cell.padding_taps)} padding zero(s) count too)" if cell.padding_taps else ""

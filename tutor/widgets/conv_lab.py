@@ -347,8 +347,9 @@ input channels, one is shown at a time, with its kernels and its products: choos
         slots = [(f"#w-slot-{i}", a, kernel_label(a, True)) for i, a in enumerate(self.shown_kernels(out))
                  if "kernels" in self.show]
         slots.append(("#y-slot", Address("y", (out,)), f"c(a)[0, {out}]"))
-        if self.query_one("#y-slot", TensorGrid).address == slots[-1][1]:
-            return  # the same channel as before
+        shown = next(iter(self.query("#y-slot").results(TensorGrid)), None)
+        if shown is None or shown.address == slots[-1][1]:
+            return  # a new layout's grids are being mounted, or the same channel as before
         for selector, address, label in slots:
             self.readdress(self.query_one(selector, TensorGrid), address, label)
         for flow in self.query("#channel, #kernels").results(Flow):

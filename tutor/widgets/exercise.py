@@ -23,6 +23,7 @@ from tutor.course.model import Exercise, LabSpec
 from tutor.course.progress import ExerciseRecord
 from tutor.labs.expected import expected
 from tutor.widgets.prose import Prose
+from tutor.widgets.sight import out_of_sight
 from tutor.widgets.text import Plain
 from tutor.widgets.verdict import show_verdict
 
@@ -174,6 +175,13 @@ this help from there.
         return "Try again, or Ctrl+R for the worked solution." if not self.revealed else "The solution is below."
 
     @on(Input.Changed)
+    def _typed(self, event: Input.Changed) -> None:
+        """Typing into a box the page does not show (a page opens at its top, its first box
+        focused) brings the box into view: the learner sees what they type."""
+        if event.input.has_focus and out_of_sight(event.input):
+            event.input.scroll_visible(animate=False)
+
+    @on(Input.Changed)
     def _retyping(self, event: Input.Changed) -> None:
         """The verdict shown is about the answer checked: once the box says something else, it says so."""
         feedback = self.query_one("#feedback", Plain)
@@ -189,6 +197,7 @@ this help from there.
         elif self.hints_shown < len(hints):
             self.hints_shown += 1
             self.post_message(self.Changed(self))
+            self.call_after_refresh(self.query_one("#hints").scroll_visible)  # the new hint, laid out
         else:
             self.notify("That was the last hint: Ctrl+R reveals the worked solution.")
 

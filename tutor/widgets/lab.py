@@ -12,7 +12,6 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import reactive, var
 from textual.widget import Widget
@@ -64,7 +63,7 @@ def _footprint(static: Plain | Lines, text: str) -> tuple[int, ...]:
     return (height, max(rows)) if static.styles.width is not None and static.styles.width.is_auto else (height,)
 
 
-def set_text(static: Plain | Lines, text: str) -> None:
+def set_text(static: Plain, text: str) -> None:
     """Update a text, asking for a layout pass only when the text's footprint changes: a
     layout of the whole page costs more than the repaint, and a key press must fit a frame.
     The last footprint is kept with the width it was measured at: one wrap a change."""
@@ -353,8 +352,10 @@ class LabView(Vertical):
         return parts[-1].region.bottom - parts[0].region.y - page.scrollable_content_region.height
 
     def show_stage(self) -> None:
-        """Scroll the page so that the stage, from the input's heading to the arithmetic, is on
-        screen: stepping never leaves the learner to scroll for the window or its sum."""
+        """Scroll the page the least that puts the stage, from the input's heading to the
+        arithmetic, on screen: stepping never leaves the learner to scroll for the window or its
+        sum. A stage taller than the page fills it, and the part the learner scrolled to stays
+        (the arithmetic, say, read while stepping)."""
         parts, page = self._stage(), self._page
         if self.reading:
             self.show_status()
@@ -362,8 +363,9 @@ class LabView(Vertical):
         if not parts or page is None:
             return
         top = parts[0].region.y - page.scrollable_content_region.y + round(page.scroll_y)
-        height = parts[-1].region.bottom - parts[0].region.y
-        page.scroll_to_region(Region(0, top, 1, height), animate=False, immediate=True)
+        bottom = top + parts[-1].region.bottom - parts[0].region.y
+        low, high = sorted((top, bottom - page.scrollable_content_region.height))
+        page.scroll_to(y=min(max(round(page.scroll_y), low), high), animate=False, immediate=True)
 
     def find_grids(self) -> None:
         """Index the mounted grids by the slice they show, and find the arithmetic's box (after the

@@ -531,8 +531,9 @@ class TensorGrid(HeatPainting, Widget, can_focus=True):
         """Text typed past the cell's width is shown whole under the grid (the cell shows its
         end: ``12.75`` in a 4-character cell reads ``75▏``); the grid's own note returns after."""
         if editing is not None and len(editing) >= self.cell_width - 2:
-            room = max(self.outer_width - 6 - len("typing "), 1)  # corners, rules and spaces: 6
-            self._set_subtitle(f"typing {editing[-room:]}")
+            room = max(self.outer_width - 6, 2)  # corners, rules and spaces: 6
+            fits = [text for text in (f"typing {editing}", editing) if len(text) <= room]
+            self._set_subtitle(fits[0] if fits else "…" + editing[1 - room:])
         else:
             self._show_view()
             self._show_cursor_value()
