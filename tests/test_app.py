@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from conftest import goto_page, settle, tab_to
+from conftest import goto_page, screen_text, settle, tab_to
 
 from tutor import __version__
 from tutor.cli import main
@@ -173,10 +173,13 @@ async def test_a_tiny_terminal_is_told_its_size_and_recovers(make_app):
 
 
 async def test_starting_in_a_tiny_terminal(make_app):
+    """The message wraps to the terminal's width: every word of it is on screen."""
     app = make_app()
-    async with app.run_test(size=(30, 8)) as pilot:
+    async with app.run_test(size=(20, 8)) as pilot:
         await pilot.pause()
         assert type(app.screen).__name__ == "TooSmallScreen"
+        shown = " ".join(" ".join(screen_text(app)).split())
+        assert "cnn-tutor needs at least 50×15. This terminal is 20×8. Make it bigger (q quits)." in shown
         await pilot.press("q")
         await pilot.pause()
         assert not app.is_running

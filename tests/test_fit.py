@@ -179,8 +179,9 @@ async def test_a_steps_header_keeps_to_one_row(make_app, tmp_path, size):
 
 async def test_a_stage_taller_than_the_page_stays_on_the_part_the_learner_scrolled_to(make_app, tmp_path):
     """The 28x28 lab's stage (the input's heading to the arithmetic) is taller than a 120x40
-    page. A step shows the stage's top (the input: its heading gave its row up); scrolled down to the arithmetic, the learner can step
-    and watch each sum, as the page no longer jumps back up."""
+    page. A step shows the stage's top (the input: its heading gave its row up); scrolled down
+    to the arithmetic, the learner can step and watch each sum, as the page no longer jumps back
+    up; scrolled up from it (the kernels, say), a step shows the input's window again."""
     write_conv_lesson(tmp_path, "big", [1, 3, 28, 28], "in_channels = 3, out_channels = 8, kernel_size = 5, padding = 2")
     app = make_app("big", folder=tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -195,3 +196,10 @@ async def test_a_stage_taller_than_the_page_stays_on_the_part_the_learner_scroll
             await settle(app, pilot)
             o, r, c = lab.step
             assert any(row.lstrip().startswith(f"output[0, {o}, {r}, {c}] = ") for row in screen_text(app))
+        for _ in range(40):  # up, row by row, until the arithmetic is off the page (the kernels, say)
+            if not any(row.lstrip().startswith("output[0, ") for row in screen_text(app)):
+                break
+            await pilot.press("up")
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert any(row.lstrip().startswith("╭─ channel 0") for row in screen_text(app))  # back to the window

@@ -21,7 +21,7 @@ class TooSmallScreen(Screen):
 
     DEFAULT_CSS = """
     TooSmallScreen { align: center middle; }
-    TooSmallScreen Static { width: auto; height: auto; text-style: bold; }
+    TooSmallScreen Static { width: auto; max-width: 100%; height: auto; text-style: bold; }
     """
 
     def compose(self) -> ComposeResult:

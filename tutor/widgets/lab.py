@@ -354,18 +354,25 @@ class LabView(Vertical):
     def show_stage(self) -> None:
         """Scroll the page the least that puts the stage, from the input's heading to the
         arithmetic, on screen: stepping never leaves the learner to scroll for the window or its
-        sum. A stage taller than the page fills it, and the part the learner scrolled to stays
-        (the arithmetic, say, read while stepping)."""
+        sum. A stage taller than the page shows from its top (the input's window), unless the
+        learner scrolled down to the arithmetic: then that stays, to be read at each step."""
         parts, page = self._stage(), self._page
         if self.reading:
             self.show_status()
             return
         if not parts or page is None:
             return
-        top = parts[0].region.y - page.scrollable_content_region.y + round(page.scroll_y)
+        scroll, rows = round(page.scroll_y), page.scrollable_content_region.height
+        top = parts[0].region.y - page.scrollable_content_region.y + scroll
+        arithmetic = top + parts[-1].region.y - parts[0].region.y
         bottom = top + parts[-1].region.bottom - parts[0].region.y
-        low, high = sorted((top, bottom - page.scrollable_content_region.height))
-        page.scroll_to(y=min(max(round(page.scroll_y), low), high), animate=False, immediate=True)
+        if bottom - top <= rows:  # it fits
+            y = min(max(scroll, bottom - rows), top)
+        elif scroll + rows > arithmetic:  # the learner reads the arithmetic
+            y = min(max(scroll, top), bottom - rows)
+        else:
+            y = top
+        page.scroll_to(y=y, animate=False, immediate=True)
 
     def find_grids(self) -> None:
         """Index the mounted grids by the slice they show, and find the arithmetic's box (after the
