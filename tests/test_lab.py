@@ -215,6 +215,23 @@ async def test_a_narrow_grid_shows_as_much_of_a_typed_number_as_fits_under_it(ma
         assert len(notes) == 1 and "-12.7534567".endswith(notes[0]) and len(notes[0]) >= 5
 
 
+async def test_a_kernel_an_edit_widens_wraps_its_row_rather_than_run_off_the_page(make_app):
+    """At 120x40 the six kernels share a line; -12.75 widens kernel (0, 0), and the last pair
+    of kernels goes to the next line (it was measured by its group's old arrangement, and ran
+    off the right edge)."""
+    from tutor.widgets.tensor_grid import TensorGrid
+
+    app = make_app("convolution")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_lab(app, pilot)
+        await tab_to(app, pilot, "w-0-0")
+        await pilot.press("enter", *"-12.75", "enter")
+        await settle(app, pilot)
+        right = app.screen.query_one("#page").scrollable_content_region.right
+        assert grid(app, "w-0-0").values[0][0] == -12.75
+        assert all(shown.region.right <= right for shown in app.screen.query(TensorGrid))
+
+
 async def test_output_grids_are_read_only(make_app):
     app = make_app("convolution")
     async with app.run_test(size=(120, 40)) as pilot:

@@ -36,6 +36,9 @@ class Flow(Widget):
         if not children or not self.size.width:
             return
         viewport, space = self.app.size, Size(self.size.width, self.size.height)
+        for child in children:  # a group of grids is measured by arranging them: a grid in it that
+            if child.is_container:  # just grew would be measured as it was (Textual forgets that
+                child._clear_arrangement_cache()  # arrangement only when the grid next idles)
         widths = [child.get_content_width(space, viewport) + child.styles.gutter.width for child in children]
         columns = columns_that_fit(widths, self.size.width, self.styles.grid_gutter_vertical)  # between columns
         if self.styles.grid_size_columns != columns:
